@@ -1,0 +1,114 @@
+"""The tables. All of them live here so that migrations and the repository see one metadata.
+
+Words: a *learner* is a Telegram user enrolled in the course; a *delivery* is
+one lesson sent to one learner (exactly once: unique on learner and lesson);
+an *answer* is the learner's reply to a delivery's check-in (at most one).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+# Set before any table is defined, so every constraint has a stable name that
+# Alembic can find again on both engines.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Onboarding steps, in order; `done` means the learner gets daily lessons.
+STEP_LANGUAGE = "language"
+STEP_TIMEZONE = "timezone"
+STEP_TIME = "time"
+STEP_DONE = "done"
+
+# Learner status: `stopped` after /stop, `blocked` after Telegram said 403.
+STATUS_ACTIVE = "active"
+STATUS_STOPPED = "stopped"
+STATUS_BLOCKED = "blocked"
+
+# Delivery states: reserved before the send, then one of the two outcomes.
+STATE_SENDING = "sending"
+STATE_SENT = "sent"
+STATE_FAILED = "failed"
+
+
+class Learner(SQLModel, table=True):
+    """One learner; the row is also their schedule (`next_due_at`) and onboarding state."""
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    first_name: str = Field(sa_column=Column(String(256), nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    timezone: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    daily_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    onboarding_step: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    next_lesson: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    next_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    paused_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    paused_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """One lesson to one learner. Reserved (`sending`) before Telegram is called."""
+
+    __table_args__ = (
+        UniqueConstraint("learner_id", "lesson_id"),
+        Index("ix_delivery_state_claimed_at", "state", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    learner_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    lesson_day: int = Field(sa_column=Column(Integer, nullable=False))
+    checkin_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    local_date: date
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    lesson_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    checkin_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    failure: str | None = Field(default=None, sa_column=Column(String(512)))
+
+
+class Answer(SQLModel, table=True):
+    """A learner's answer to one check-in; unique per delivery, so a second tap never counts."""
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    delivery_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("delivery.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    learner_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    answered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,53 @@
+"""Small factories and test doubles shared by the test packages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from storage.repo import CourseEntry, LearnerView, Repo
+
+
+class SettableClock:
+    """The injected clock for tests: returns `now` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now = self.now + delta
+        return self.now
+
+
+COURSE = [
+    CourseEntry("opening-1", "choice"),
+    CourseEntry("empathy-1", "scale"),
+    CourseEntry("empathy-2", "text"),
+    CourseEntry("empathy-3", "choice"),
+]
+
+
+async def make_learner(
+    repo: Repo,
+    now: datetime,
+    *,
+    learner_id: int = 1001,
+    first_name: str = "Alex",
+    language: str = "en",
+    zone: str | None = "Europe/Amsterdam",
+    daily_time: str | None = "08:00",
+) -> LearnerView:
+    """A learner who finished onboarding (unless zone or time is None)."""
+    learner, _ = await repo.start_learner(
+        learner_id, first_name=first_name, language=language, now=now
+    )
+    await repo.set_language(learner_id, language)
+    if zone is not None:
+        await repo.set_timezone(learner_id, zone, now)
+    if daily_time is not None:
+        await repo.set_daily_time(learner_id, daily_time, now)
+    view = await repo.get_learner(learner_id)
+    assert view is not None
+    return view
