@@ -1,0 +1,125 @@
+"""build_application: the only place handlers are registered.
+
+The CLI (`bridges run`), `bridges demo` and the end-to-end tests all build the
+same Application here and start it with `bot.runner.running`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.activity import Activity, TrackingUpdateProcessor
+from bot.commands import COMMANDS
+from bot.handlers import errors, router
+from bot.sender import TelegramSender
+from bot.services import SERVICES_KEY, Services, services
+from bot.texts import LANGUAGES, texts
+from lessons.loader import Course
+from lessons.render import Renderer
+from scheduler.clock import Clock
+from scheduler.tick import LessonService, run_tick
+from storage.repo import Repo
+
+log = logging.getLogger(__name__)
+
+TICK_JOB = "tick"
+# After a 429 the rate limiter waits retry_after and tries again, this many times.
+MAX_RETRIES = 3
+
+BridgesApp = Application  # type: ignore[type-arg]
+
+
+def build_application(
+    *,
+    token: str,
+    base_url: str,
+    repo: Repo,
+    course: Course,
+    clock: Clock,
+    tick_seconds: float,
+    activity: Activity | None = None,
+) -> BridgesApp:
+    """An Application wired with Bridges' handlers, services and tick; not yet running."""
+    activity = activity or Activity()
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(_file_url(base_url))
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(TrackingUpdateProcessor(activity))
+        .build()
+    )
+    lessons = LessonService(repo, Renderer(course), TelegramSender(app.bot))
+    app.bot_data[SERVICES_KEY] = Services(repo, course, clock, lessons, texts())
+    app.bot_data["activity"] = activity
+
+    # Group 0: commands first, then buttons, text and everything else.
+    for command in COMMANDS:
+        app.add_handler(CommandHandler(command.name, command.handler))
+    app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    app.add_handler(CallbackQueryHandler(router.button))
+    app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, router.text))
+    app.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & filters.ChatType.PRIVATE, router.not_text)
+    )
+    app.add_handler(ChatMemberHandler(errors.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(errors.on_error)
+
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    app.job_queue.run_repeating(
+        _tick_job, interval=tick_seconds, first=0.5, name=TICK_JOB, data=activity
+    )
+    return app
+
+
+async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job callback: a thin shim over scheduler.tick.run_tick with the injected clock."""
+    activity = context.job.data if context.job else None
+    svc = services(context)
+    if isinstance(activity, Activity):
+        async with activity.working():
+            await run_tick(svc.clock(), svc.lessons)
+    else:  # pragma: no cover - always set by build_application
+        await run_tick(svc.clock(), svc.lessons)
+
+
+async def register_commands(app: BridgesApp) -> None:
+    """Telegram's command menu, in English (the default) and Dutch, from the same table."""
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(command.name, texts().get(language, command.text_id))
+            for command in COMMANDS
+            if command.in_menu
+        ]
+        await app.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+
+
+def _file_url(base_url: str) -> str:
+    """Telegram's file URL beside its API URL (`.../bot` -> `.../file/bot`)."""
+    root, _, tail = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{tail}" if root else base_url
+
+
+ALL_UPDATES = Update.ALL_TYPES

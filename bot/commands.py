@@ -1,0 +1,40 @@
+"""The command list: one table for the handlers and for Telegram's command menu."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Update
+
+from bot.handlers import account, lesson, onboarding, pause, progress
+from bot.handlers.common import Context
+
+Handler = Callable[[Update, Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    in_menu: bool = True
+
+    @property
+    def text_id(self) -> str:
+        return f"command-{self.name}"
+
+
+COMMANDS = (
+    Command("today", lesson.today),
+    Command("progress", progress.progress),
+    Command("pause", pause.pause),
+    Command("resume", pause.resume),
+    Command("time", onboarding.time_command),
+    Command("timezone", onboarding.timezone_command),
+    Command("language", onboarding.language_command),
+    Command("help", account.help_command),
+    Command("sources", account.sources),
+    Command("start", onboarding.start),
+    Command("stop", pause.stop),
+    Command("delete", account.delete),
+)

@@ -1,0 +1,47 @@
+"""/help, /sources and /delete (erases every row about the learner after a confirmation)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import keyboards
+from bot.handlers.common import Context, clear_buttons, current_learner, language_of, reply, say
+from bot.services import services
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """What Bridges can do, and that it is not therapy."""
+    learner = await current_learner(update, context)
+    await reply(update, say(language_of(update, learner), "help"))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """The books the course draws on."""
+    learner = await current_learner(update, context)
+    await reply(update, say(language_of(update, learner), "sources"))
+
+
+async def delete(update: Update, context: Context) -> None:
+    """Ask before erasing anything."""
+    learner = await current_learner(update, context)
+    language = language_of(update, learner)
+    if learner is None:
+        await reply(update, say(language, "nothing-to-delete"))
+        return
+    await reply(update, say(language, "ask-delete"), keyboards.confirm_delete(language))
+
+
+async def delete_button(update: Update, context: Context, confirmed: bool) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    learner = await current_learner(update, context)
+    language = language_of(update, learner)
+    await query.answer()
+    await clear_buttons(update)
+    if not confirmed:
+        await reply(update, say(language, "delete-cancelled"))
+        return
+    erased = await services(context).repo.delete_learner(user.id)
+    await reply(update, say(language, "deleted" if erased else "nothing-to-delete"))

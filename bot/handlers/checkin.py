@@ -1,0 +1,91 @@
+"""Check-in answers: a button (scale or choice) or free text, counted once while open."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import callbacks
+from bot.handlers.common import Context, clear_buttons, reply, say
+from bot.handlers.onboarding import typed_setting
+from bot.services import Services, services
+from scheduler.streak import Streaks
+from storage.models import STEP_DONE
+from storage.repo import AnswerOutcome, LearnerView
+
+
+def streak_line(language: str, streaks: Streaks) -> str:
+    if streaks.current <= 0:
+        return ""
+    if streaks.current == 1:
+        return say(language, "streak-one")
+    return say(language, "streak", days=streaks.current)
+
+
+async def answer_button(update: Update, context: Context, learner: LearnerView, data: callbacks.Callback) -> None:
+    """A tap on a check-in button; old, answered or forged buttons get a kind word."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    delivery_id, value = int(data.args[0]), data.args[1]
+    outcome = await svc.repo.record_answer(
+        learner.id, delivery_id, value, svc.clock(), accepts=svc.course.accepts
+    )
+    if outcome.status != "recorded":
+        await query.answer(_refusal(learner.language, outcome))
+        if outcome.status == "closed":
+            await clear_buttons(update)
+        return
+    await query.answer()
+    await clear_buttons(update)
+    label = _label(svc, learner.language, outcome.lesson_id, value)
+    await reply(
+        update,
+        say(learner.language, "your-answer", answer=label)
+        + "\n"
+        + say(learner.language, "answer-recorded", streak=streak_line(learner.language, outcome.streaks)),
+    )
+
+
+def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> str:
+    """The button's own words for the answer, to echo back; the value itself for a scale."""
+    lesson = svc.course.by_id(language, lesson_id or "")
+    if lesson is not None:
+        for option in lesson.checkin.options:
+            if option.value == value:
+                return option.label
+    return value
+
+
+def _refusal(language: str, outcome: AnswerOutcome) -> str:
+    return say(
+        language,
+        {"already": "answer-already", "closed": "answer-closed"}.get(outcome.status, "answer-unknown"),
+    )
+
+
+async def free_text(update: Update, context: Context, learner: LearnerView) -> None:
+    """Text that is not a command: a typed setting, a check-in answer, or a friendly hint."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text = message.text.strip()
+    if learner.onboarding_step != STEP_DONE and await typed_setting(update, context, learner, text):
+        return
+    if not text:
+        await reply(update, say(learner.language, "hint-no-checkin"))
+        return
+    svc = services(context)
+    outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
+    if outcome.status == "recorded":
+        await reply(
+            update,
+            say(
+                learner.language,
+                "answer-recorded-text",
+                streak=streak_line(learner.language, outcome.streaks),
+            ),
+        )
+    elif outcome.status == "already":
+        await reply(update, say(learner.language, "hint-already-answered"))
+    else:
+        await reply(update, say(learner.language, "hint-no-checkin"))

@@ -1,0 +1,70 @@
+"""Small helpers the handler modules share: who is talking, in which language, and replying."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.format import local_when
+from bot.services import services
+from bot.texts import language_for, texts
+from storage.repo import LearnerView
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def current_learner(update: Update, context: Context) -> LearnerView | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    return await services(context).repo.get_learner(user.id)
+
+
+def language_of(update: Update, learner: LearnerView | None) -> str:
+    if learner is not None:
+        return learner.language
+    user = update.effective_user
+    return language_for(user.language_code if user else None)
+
+
+def say(language: str, text_id: str, **values: object) -> str:
+    return texts().get(language, text_id, **values)
+
+
+async def reply(
+    update: Update, html: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(html, reply_markup=markup)
+
+
+def next_lesson_line(learner: LearnerView, context: Context) -> str:
+    """"Your next lesson comes on …", or nothing when none is scheduled."""
+    if learner.next_due_at is None or learner.timezone is None:
+        return ""
+    when = local_when(learner.next_due_at, learner.timezone, learner.language)
+    return say(learner.language, "next-lesson-at", when=when)
+
+
+def first_name(update: Update) -> str:
+    user = update.effective_user
+    return (user.first_name if user else "") or "friend"
+
+
+def command_args(context: Context) -> list[str]:
+    return list(context.args or [])
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the keyboard off the message a button was pressed on (once is enough)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass  # already cleared by an earlier press, or the message is gone

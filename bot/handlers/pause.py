@@ -1,0 +1,67 @@
+"""/pause, /resume and /stop: no nudges while paused or stopped; the course waits."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.format import local_day
+from bot.handlers.common import (
+    Context,
+    command_args,
+    current_learner,
+    language_of,
+    next_lesson_line,
+    reply,
+    say,
+)
+from bot.services import services
+
+MAX_PAUSE_DAYS = 365
+
+
+async def pause(update: Update, context: Context) -> None:
+    """/pause (until /resume) or /pause N (N days, then lessons resume by themselves)."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    args = command_args(context)
+    days: int | None = None
+    if args:
+        if len(args) != 1 or not args[0].isdecimal() or not 1 <= int(args[0]) <= MAX_PAUSE_DAYS:
+            await reply(update, say(learner.language, "error-pause"))
+            return
+        days = int(args[0])
+    svc = services(context)
+    paused = await svc.repo.pause(learner.id, svc.clock(), days)
+    if paused is None:
+        return
+    if days is None or paused.paused_until is None:
+        await reply(update, say(learner.language, "paused"))
+        return
+    until = local_day(paused.paused_until, paused.timezone or "UTC", learner.language)
+    await reply(update, say(learner.language, "paused-days", days=days, until=until))
+
+
+async def resume(update: Update, context: Context) -> None:
+    """/resume: lessons start again at the learner's next daily time."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    svc = services(context)
+    resumed, was_paused = await svc.repo.resume(learner.id, svc.clock())
+    if resumed is None:
+        return
+    line = next_lesson_line(resumed, context)
+    await reply(update, say(learner.language, "resumed" if was_paused else "not-paused", next=line))
+
+
+async def stop(update: Update, context: Context) -> None:
+    """/stop: no more lessons; data kept, /start brings the learner back."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    await services(context).repo.stop(learner.id)
+    await reply(update, say(learner.language, "stopped"))

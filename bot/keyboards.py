@@ -1,0 +1,95 @@
+"""Inline keyboards, built from localized labels and packed button data."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.texts import texts
+from lessons.render import RenderedLesson
+
+# Offered as buttons during onboarding; any other IANA zone can be typed.
+COMMON_ZONES = (
+    ("Amsterdam", "Europe/Amsterdam"),
+    ("Brussels", "Europe/Brussels"),
+    ("London", "Europe/London"),
+    ("New York", "America/New_York"),
+    ("Los Angeles", "America/Los_Angeles"),
+    ("São Paulo", "America/Sao_Paulo"),
+    ("Kolkata", "Asia/Kolkata"),
+    ("Tokyo", "Asia/Tokyo"),
+    ("Sydney", "Australia/Sydney"),
+)
+COMMON_TIMES = ("07:00", "08:00", "09:00", "12:30", "18:00", "20:00", "21:30")
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def languages() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("🇳🇱 Nederlands", callback_data=callbacks.pack("l", "nl")),
+                InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.pack("l", "en")),
+            ]
+        ]
+    )
+
+
+def zones(language: str) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(label, callback_data=callbacks.pack(callbacks.ZONE, zone))
+        for label, zone in COMMON_ZONES
+    ]
+    rows = _rows(buttons, 3)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts().get(language, "button-other-zone"),
+                callback_data=callbacks.pack(callbacks.ZONE_OTHER),
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def times() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(value, callback_data=callbacks.pack(callbacks.TIME, value.replace(":", "")))
+        for value in COMMON_TIMES
+    ]
+    return InlineKeyboardMarkup(_rows(buttons, 4))
+
+
+def first_lesson(language: str) -> InlineKeyboardMarkup:
+    get = texts().get
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(get(language, "button-first-now"), callback_data=callbacks.pack(callbacks.FIRST_NOW))],
+            [InlineKeyboardButton(get(language, "button-first-later"), callback_data=callbacks.pack(callbacks.FIRST_LATER))],
+        ]
+    )
+
+
+def confirm_delete(language: str) -> InlineKeyboardMarkup:
+    get = texts().get
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(get(language, "button-delete-yes"), callback_data=callbacks.pack(callbacks.DELETE_YES))],
+            [InlineKeyboardButton(get(language, "button-delete-no"), callback_data=callbacks.pack(callbacks.DELETE_NO))],
+        ]
+    )
+
+
+def checkin(delivery_id: int, rendered: RenderedLesson) -> InlineKeyboardMarkup | None:
+    """Scale answers in one row of five; choices one per row; none for free text."""
+    if not rendered.options:
+        return None
+    buttons = [
+        InlineKeyboardButton(label, callback_data=callbacks.answer_data(delivery_id, value))
+        for label, value in rendered.options
+    ]
+    width = len(buttons) if rendered.checkin_kind == "scale" else 1
+    return InlineKeyboardMarkup(_rows(buttons, width))

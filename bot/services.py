@@ -1,0 +1,38 @@
+"""What handlers need, in one typed object hung on the Application.
+
+Handlers reach it with `services(context)` rather than untyped bot_data
+lookups; it carries plain collaborators, never settings or the token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import CallbackContext
+
+from bot.texts import Texts, texts
+from lessons.loader import Course
+from scheduler.clock import Clock
+from scheduler.tick import LessonService
+from storage.repo import Repo
+
+SERVICES_KEY = "bridges"
+
+
+@dataclass
+class Services:
+    repo: Repo
+    course: Course
+    clock: Clock
+    lessons: LessonService
+    texts: Texts
+
+
+def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]
+    found = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def text_of(language: str, text_id: str, **values: object) -> str:
+    return texts().get(language, text_id, **values)

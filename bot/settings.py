@@ -1,0 +1,42 @@
+"""Settings from the environment (and an optional .env), under the names operators rely on."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class Settings(BaseSettings):
+    """Built once in the CLI; other packages receive plain values, never this object."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGES_", env_file=".env", extra="ignore")
+
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    database_url: str = "sqlite:///bridges.db"
+    tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    log_level: str = "INFO"
+
+
+class TokenError(ValueError):
+    """The token is missing or not shaped like one; says so without repeating it."""
+
+
+def checked_token(settings: Settings) -> str:
+    """The token, unwrapped once, for `bridges run` (the demo and tests never need one)."""
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
+        raise TokenError(
+            "BRIDGES_TELEGRAM_TOKEN is not set: put the token @BotFather gave you in the "
+            "environment or in .env (see deploy/bridges.env.example)."
+        )
+    token = settings.telegram_token.get_secret_value().strip()
+    if not TOKEN_SHAPE.match(token):
+        raise TokenError(
+            "BRIDGES_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, then "
+            "at least 20 letters, digits, - or _). Check for quotes or spaces."
+        )
+    return token
