@@ -17,7 +17,11 @@ REDACTED = "[REDACTED]"
 class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret]
+        # The whole token first, then the part after its colon, which is the secret part.
+        expanded: list[str] = []
+        for secret in secrets:
+            expanded.extend([secret, secret.partition(":")[2]] if ":" in secret else [secret])
+        self.secrets = [secret for secret in expanded if len(secret) >= 8]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+
+# python-telegram-bot 22 warns (an error here) when RetryAfter is built without this opt-in.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor

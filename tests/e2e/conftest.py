@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Sandbox
+from lessons.loader import Course, load_course
+from tests.e2e.harness import Bridges
+from tests.helpers import SettableClock
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return load_course()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+async def bridges(
+    sandbox: Sandbox, tmp_path: Path, course: Course, clock: SettableClock
+) -> AsyncIterator[Bridges]:
+    bot = Bridges(sandbox, tmp_path / "bridges.db", course, clock)
+    await bot.start()
+    yield bot
+    await bot.stop()

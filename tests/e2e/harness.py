@@ -1,0 +1,102 @@
+"""Drives the real Bridges Application over HTTP against the sandbox, with a settable clock."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.activity import Activity
+from bot.app import BridgesApp, build_application
+from bot.runner import running
+from bot.sandbox import Sandbox, SandboxUser
+from lessons.loader import Course
+from scheduler.tick import TickReport, run_tick
+from bot.services import Services, SERVICES_KEY
+from storage.db import create_engine, upgrade_schema
+from storage.repo import Repo
+from tests.helpers import SettableClock
+
+# Long enough that the JobQueue's own tick never fires during a test: the tests
+# call the tick themselves, at the instants they choose.
+TEST_TICK_SECONDS = 3600
+
+
+class Bridges:
+    """One running bot: start, restart, tick and wait until everything is answered."""
+
+    def __init__(self, sandbox: Sandbox, database: Path, course: Course, clock: SettableClock) -> None:
+        self.sandbox = sandbox
+        self.database = database
+        self.course = course
+        self.clock = clock
+        self.activity = Activity()
+        self.app: BridgesApp | None = None
+        self.repo: Repo | None = None
+        self._stack: AsyncExitStack | None = None
+
+    async def start(self) -> None:
+        self._stack = AsyncExitStack()
+        engine = create_engine(f"sqlite:///{self.database}")
+        self._stack.push_async_callback(engine.dispose)
+        await upgrade_schema(engine)
+        self.repo = Repo(engine)
+        self.app = build_application(
+            token=self.sandbox.token,
+            base_url=self.sandbox.base_url,
+            repo=self.repo,
+            course=self.course,
+            clock=self.clock,
+            tick_seconds=TEST_TICK_SECONDS,
+            activity=self.activity,
+        )
+        await self._stack.enter_async_context(running(self.app, poll_timeout=1))
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def _idle(self) -> bool:
+        return self.activity.idle and (self.app is None or self.app.update_queue.empty())
+
+    async def settle(self) -> None:
+        """Wait until every update was handled and every reply went out."""
+        await self.sandbox.wait_idle(timeout=10, extra=self._idle)
+
+    async def say(self, user: SandboxUser, text: str) -> None:
+        user.send(text)
+        await self.settle()
+
+    async def press(self, user: SandboxUser, label: str) -> None:
+        user.press(label)
+        await self.settle()
+
+    async def tick(self) -> TickReport:
+        assert self.app is not None
+        services = self.app.bot_data[SERVICES_KEY]
+        assert isinstance(services, Services)
+        async with self.activity.working():
+            report = await run_tick(self.clock(), services.lessons)
+        await self.settle()
+        return report
+
+    async def next_day_at(self, when: datetime) -> TickReport:
+        """Move the clock to `when` and run the tick, as the JobQueue would."""
+        self.clock.now = when
+        return await self.tick()
+
+    async def onboard(self, user: SandboxUser, *, zone: str = "Europe/Amsterdam", time: str = "08:00", first_now: bool = True) -> None:
+        await self.say(user, "/start")
+        await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
+        await self.say(user, f"/timezone {zone}")
+        await self.say(user, f"/time {time}")
+        await self.press(user, "Yes, send it now" if first_now else "At my time is fine")
+
+
+def advance(clock: SettableClock, **delta: float) -> datetime:
+    return clock.advance(timedelta(**delta))

@@ -1,0 +1,26 @@
+"""A learner's first steps, through the real python-telegram-bot client and the sandbox."""
+
+from __future__ import annotations
+
+from bot.sandbox import Sandbox
+from tests.e2e.harness import Bridges
+
+
+async def test_onboarding_with_buttons_ends_with_the_first_lesson(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.say(alex, "/start")
+    texts = [message.text for message in alex.inbox]
+    assert "not therapy" in texts[0]
+    assert alex.last.button_labels() == ["🇳🇱 Nederlands", "🇬🇧 English"]
+    await bridges.press(alex, "🇬🇧 English")
+    assert "time zone" in alex.last.text
+    await bridges.press(alex, "Amsterdam")
+    assert "what time" in alex.last.text.lower()
+    await bridges.press(alex, "07:00")
+    assert "07:00" in alex.last.text and "first lesson" in alex.last.text
+    await bridges.press(alex, "Yes, send it now")
+    lesson, checkin = alex.inbox[-2], alex.inbox[-1]
+    assert "Why relationships matter" in lesson.text
+    assert "Day 1 of" in lesson.text
+    assert checkin.button_labels()[0] == "With my partner"
+    assert all(call.status == 200 for call in sandbox.requests if call.method != "getUpdates")
