@@ -8,9 +8,8 @@ a fixed sleep.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram.ext import SimpleUpdateProcessor

@@ -7,6 +7,7 @@ same Application here and start it with `bot.runner.running`.
 from __future__ import annotations
 
 import logging
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -41,7 +42,8 @@ TICK_JOB = "tick"
 # After a 429 the rate limiter waits retry_after and tries again, this many times.
 MAX_RETRIES = 3
 
-BridgesApp = Application  # type: ignore[type-arg]
+# The Application with python-telegram-bot's default context, bot and job queue types.
+BridgesApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
 def build_application(
@@ -82,7 +84,9 @@ def build_application(
     app.add_handler(CallbackQueryHandler(router.button))
     app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, router.text))
     app.add_handler(
-        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & filters.ChatType.PRIVATE, router.not_text)
+        MessageHandler(
+            ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.ChatType.PRIVATE, router.not_text
+        )
     )
     app.add_handler(ChatMemberHandler(errors.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(errors.on_error)
@@ -113,7 +117,9 @@ async def register_commands(app: BridgesApp) -> None:
             for command in COMMANDS
             if command.in_menu
         ]
-        await app.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+        await app.bot.set_my_commands(
+            commands, language_code=None if language == "en" else language
+        )
 
 
 def _file_url(base_url: str) -> str:

@@ -43,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"bridges: invalid setting: {error.errors()[0]['loc']} {error.errors()[0]['msg']}", file=sys.stderr)  # noqa: T201
+        first = error.errors()[0]
+        name = "BRIDGES_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        print(f"bridges: {name}: {first['msg']}", file=sys.stderr)  # noqa: T201
         return 2
 
     if args.command == "lessons":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass
 
 from telegram import Update
@@ -10,7 +11,7 @@ from telegram import Update
 from bot.handlers import account, lesson, onboarding, pause, progress
 from bot.handlers.common import Context
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,9 @@ class Phone:
         self.line()
 
 
-async def run_demo(*, database: str | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+async def run_demo(
+    *, database: str | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     """Run the demo until `:quit` or the end of input; returns the exit status."""
     configure_logging(os.environ.get("BRIDGES_LOG_LEVEL", "WARNING"))
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -133,7 +135,9 @@ async def run_demo(*, database: str | None = None, stdin: TextIO | None = None, 
                 target = max(found.next_due_at, now)
             clock.jump_to(target)
             zone = found.timezone if found and found.timezone else "UTC"
-            phone.line(f"── {local_when(clock(), zone, found.language if found else 'en')} ({zone}) ──")
+            phone.line(
+                f"── {local_when(clock(), zone, found.language if found else 'en')} ({zone}) ──"
+            )
             if found is None or found.next_due_at is None:
                 phone.line("(no lesson is scheduled: finish /start, or /resume after a pause)")
             async with activity.working():
@@ -172,5 +176,7 @@ async def run_demo(*, database: str | None = None, stdin: TextIO | None = None, 
             else:
                 continue
             await settle()
-        phone.line("Bye! (The demo's database was temporary and is gone now.)" if temporary else "Bye!")
+        phone.line(
+            "Bye! (The demo's database was temporary and is gone now.)" if temporary else "Bye!"
+        )
     return 0

@@ -57,7 +57,9 @@ def zones(language: str) -> InlineKeyboardMarkup:
 
 def times() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(value, callback_data=callbacks.pack(callbacks.TIME, value.replace(":", "")))
+        InlineKeyboardButton(
+            value, callback_data=callbacks.pack(callbacks.TIME, value.replace(":", ""))
+        )
         for value in COMMON_TIMES
     ]
     return InlineKeyboardMarkup(_rows(buttons, 4))
@@ -67,8 +69,18 @@ def first_lesson(language: str) -> InlineKeyboardMarkup:
     get = texts().get
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(get(language, "button-first-now"), callback_data=callbacks.pack(callbacks.FIRST_NOW))],
-            [InlineKeyboardButton(get(language, "button-first-later"), callback_data=callbacks.pack(callbacks.FIRST_LATER))],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-first-now"),
+                    callback_data=callbacks.pack(callbacks.FIRST_NOW),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-first-later"),
+                    callback_data=callbacks.pack(callbacks.FIRST_LATER),
+                )
+            ],
         ]
     )
 
@@ -77,8 +89,18 @@ def confirm_delete(language: str) -> InlineKeyboardMarkup:
     get = texts().get
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(get(language, "button-delete-yes"), callback_data=callbacks.pack(callbacks.DELETE_YES))],
-            [InlineKeyboardButton(get(language, "button-delete-no"), callback_data=callbacks.pack(callbacks.DELETE_NO))],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-delete-yes"),
+                    callback_data=callbacks.pack(callbacks.DELETE_YES),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-delete-no"),
+                    callback_data=callbacks.pack(callbacks.DELETE_NO),
+                )
+            ],
         ]
     )
 

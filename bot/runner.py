@@ -17,7 +17,9 @@ POLL_TIMEOUT_SECONDS = 10
 
 
 @asynccontextmanager
-async def running(app: BridgesApp, *, poll_timeout: int = POLL_TIMEOUT_SECONDS) -> AsyncIterator[BridgesApp]:
+async def running(
+    app: BridgesApp, *, poll_timeout: int = POLL_TIMEOUT_SECONDS
+) -> AsyncIterator[BridgesApp]:
     """Initialise, register commands, start handlers, jobs and long polling; stop in reverse."""
     async with app:
         await register_commands(app)

@@ -45,7 +45,9 @@ class TelegramSender:
             )
         except TelegramError as error:
             # The lesson itself arrived, so it counts as delivered; the check-in is lost.
-            log.warning("check-in of delivery %s not sent: %s", claim.delivery_id, type(error).__name__)
+            log.warning(
+                "check-in of delivery %s not sent: %s", claim.delivery_id, type(error).__name__
+            )
             return SendResult("sent", lesson_message_id=lesson.message_id)
         return SendResult(
             "sent", lesson_message_id=lesson.message_id, checkin_message_id=checkin.message_id

@@ -63,7 +63,11 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
         add("text", f"text has {words} words; keep it to {MAX_WORDS}")
     if len(lesson.title) > MAX_TITLE:
         add("title", f"title is {len(lesson.title)} characters; keep it to {MAX_TITLE}")
-    for field, source in (("title", lesson.title), ("text", lesson.text), ("practice", lesson.practice)):
+    for field, source in (
+        ("title", lesson.title),
+        ("text", lesson.text),
+        ("practice", lesson.practice),
+    ):
         try:
             parse_html(source)
         except TelegramHtmlError as error:
@@ -119,7 +123,9 @@ def preview(day: int, language: str, root: Path = LESSONS_DIR) -> int:
         print(f"There is no day {day}; the course has days 1 to {course.length}.", file=sys.stderr)  # noqa: T201
         return 1
     lesson = course.lesson(language, day)
-    rendered = Renderer(course).render(lesson, name="Alex", recalled="(your earlier answer)" if lesson.recall else None)
+    rendered = Renderer(course).render(
+        lesson, name="Alex", recalled="(your earlier answer)" if lesson.recall else None
+    )
     print(parse_html(rendered.lesson_html).text)  # noqa: T201
     print()  # noqa: T201
     print(parse_html(rendered.checkin_html).text)  # noqa: T201

@@ -94,7 +94,7 @@ class Course:
         return None
 
     def accepts(self, lesson_id: str, value: str) -> bool:
-        """Whether a button value is one of that lesson's check-in answers (same in every language)."""
+        """Whether `value` is one of the lesson's check-in answers (the same in every language)."""
         lesson = self.by_id(LANGUAGES[0], lesson_id)
         return lesson is not None and value in lesson.checkin.values()
 
@@ -277,7 +277,7 @@ def align(by_language: dict[str, list[Lesson]]) -> tuple[Course, list[Problem]]:
                     Problem(
                         lesson.path,
                         lesson.line_of("day"),
-                        f"day {lesson.day}: expected {position} (days run 1, 2, 3 … without gaps or repeats)",
+                        f"day {lesson.day}: expected {position} (days run 1, 2, 3 … without gaps)",
                     )
                 )
             if lesson.id in seen_ids:

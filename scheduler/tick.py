@@ -47,9 +47,7 @@ class TickReport:
 
 def course_outline(course: Course) -> list[CourseEntry]:
     """What storage needs to know of the course: lesson ids in order and check-in kinds."""
-    return [
-        CourseEntry(lesson.id, lesson.checkin.kind) for lesson in course.lessons["en"]
-    ]
+    return [CourseEntry(lesson.id, lesson.checkin.kind) for lesson in course.lessons["en"]]
 
 
 class LessonService:

@@ -364,7 +364,7 @@ class Repo:
             .limit(batch)
         )
         if self._for_update:
-            query = query.with_for_update(skip_locked=True, of=Delivery)  # type: ignore[arg-type]
+            query = query.with_for_update(skip_locked=True, of=Delivery)
         claims: list[Claim] = []
         for delivery, learner in (await session.exec(query)).all():
             if delivery.attempts >= MAX_ATTEMPTS or learner.status != STATUS_ACTIVE:
@@ -566,7 +566,7 @@ class Repo:
     async def _streaks(self, session: AsyncSession, learner_id: int) -> Streaks:
         rows = (
             await session.exec(
-                select(Delivery.id, Delivery.local_date, Answer.id)
+                select(col(Delivery.id), col(Delivery.local_date), col(Answer.id))
                 .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
                 .where(Delivery.learner_id == learner_id, Delivery.state != STATE_FAILED)
                 .order_by(col(Delivery.lesson_day))

@@ -21,7 +21,9 @@ def streak_line(language: str, streaks: Streaks) -> str:
     return say(language, "streak", days=streaks.current)
 
 
-async def answer_button(update: Update, context: Context, learner: LearnerView, data: callbacks.Callback) -> None:
+async def answer_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
     """A tap on a check-in button; old, answered or forged buttons get a kind word."""
     query = update.callback_query
     assert query is not None
@@ -42,7 +44,11 @@ async def answer_button(update: Update, context: Context, learner: LearnerView, 
         update,
         say(learner.language, "your-answer", answer=label)
         + "\n"
-        + say(learner.language, "answer-recorded", streak=streak_line(learner.language, outcome.streaks)),
+        + say(
+            learner.language,
+            "answer-recorded",
+            streak=streak_line(learner.language, outcome.streaks),
+        ),
     )
 
 
@@ -59,7 +65,9 @@ def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> s
 def _refusal(language: str, outcome: AnswerOutcome) -> str:
     return say(
         language,
-        {"already": "answer-already", "closed": "answer-closed"}.get(outcome.status, "answer-unknown"),
+        {"already": "answer-already", "closed": "answer-closed"}.get(
+            outcome.status, "answer-unknown"
+        ),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -43,7 +45,7 @@ async def reply(
 
 
 def next_lesson_line(learner: LearnerView, context: Context) -> str:
-    """"Your next lesson comes on …", or nothing when none is scheduled."""
+    """ "Your next lesson comes on …", or nothing when none is scheduled."""
     if learner.next_due_at is None or learner.timezone is None:
         return ""
     when = local_when(learner.next_due_at, learner.timezone, learner.language)
@@ -64,7 +66,6 @@ async def clear_buttons(update: Update) -> None:
     query = update.callback_query
     if query is None or query.message is None:
         return
-    try:
+    # BadRequest: already cleared by an earlier press, or the message is gone.
+    with suppress(BadRequest):
         await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass  # already cleared by an earlier press, or the message is gone

@@ -44,7 +44,9 @@ async def membership(update: Update, context: Context) -> None:
 
 async def on_error(update: object, context: Context) -> None:
     """Log first (learner id, never the update's contents), then apologise if we can."""
-    user_id = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
+    user_id = (
+        update.effective_user.id if isinstance(update, Update) and update.effective_user else None
+    )
     error = context.error
     log.error("error while handling an update from learner %s", user_id, exc_info=error)
     if isinstance(update, Update) and not isinstance(error, Forbidden):

@@ -52,7 +52,9 @@ async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     if learner.onboarding_step == STEP_DONE:
         await reply(
             update,
-            say(learner.language, "onboarding-done", time=learner.daily_time, zone=learner.timezone),
+            say(
+                learner.language, "onboarding-done", time=learner.daily_time, zone=learner.timezone
+            ),
             keyboards.first_lesson(learner.language),
         )
         return
@@ -98,7 +100,9 @@ async def _require_learner(update: Update, context: Context) -> LearnerView | No
     return learner
 
 
-async def _after_change(update: Update, context: Context, before: LearnerView, after: LearnerView, confirmation: str) -> None:
+async def _after_change(
+    update: Update, context: Context, before: LearnerView, after: LearnerView, confirmation: str
+) -> None:
     """Confirm a setting; mid-onboarding, go on to the next step instead."""
     await reply(update, confirmation)
     if before.onboarding_step != STEP_DONE:
@@ -107,13 +111,17 @@ async def _after_change(update: Update, context: Context, before: LearnerView, a
         await reply(update, line)
 
 
-async def apply_language(update: Update, context: Context, learner: LearnerView, value: str) -> None:
+async def apply_language(
+    update: Update, context: Context, learner: LearnerView, value: str
+) -> None:
     after = await services(context).repo.set_language(learner.id, value)
     if after is not None:
         await _after_change(update, context, learner, after, say(value, "language-set"))
 
 
-async def apply_timezone(update: Update, context: Context, learner: LearnerView, typed: str) -> bool:
+async def apply_timezone(
+    update: Update, context: Context, learner: LearnerView, typed: str
+) -> bool:
     """Store a zone the learner chose or typed; False (after a friendly reply) if it is unknown."""
     try:
         zone = resolve_zone(typed)
@@ -123,12 +131,14 @@ async def apply_timezone(update: Update, context: Context, learner: LearnerView,
     svc = services(context)
     after = await svc.repo.set_timezone(learner.id, zone, svc.clock())
     if after is not None:
-        await _after_change(update, context, learner, after, say(learner.language, "timezone-set", zone=zone))
+        await _after_change(
+            update, context, learner, after, say(learner.language, "timezone-set", zone=zone)
+        )
     return True
 
 
 async def apply_time(update: Update, context: Context, learner: LearnerView, typed: str) -> bool:
-    """Store a daily time the learner chose or typed; False (after a friendly reply) if impossible."""
+    """Store a daily time the learner chose or typed; False (after a kind reply) if impossible."""
     try:
         value = format_daily_time(parse_daily_time(typed))
     except InvalidDailyTime:
@@ -137,7 +147,9 @@ async def apply_time(update: Update, context: Context, learner: LearnerView, typ
     svc = services(context)
     after = await svc.repo.set_daily_time(learner.id, value, svc.clock())
     if after is not None:
-        await _after_change(update, context, learner, after, say(learner.language, "time-set", time=value))
+        await _after_change(
+            update, context, learner, after, say(learner.language, "time-set", time=value)
+        )
     return True
 
 
@@ -164,7 +176,9 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     args = command_args(context)
     if not args:
-        await reply(update, say(learner.language, "ask-timezone"), keyboards.zones(learner.language))
+        await reply(
+            update, say(learner.language, "ask-timezone"), keyboards.zones(learner.language)
+        )
         return
     await apply_timezone(update, context, learner, " ".join(args))
 
@@ -196,7 +210,9 @@ async def typed_setting(update: Update, context: Context, learner: LearnerView, 
     return True
 
 
-async def setting_button(update: Update, context: Context, learner: LearnerView, data: callbacks.Callback) -> None:
+async def setting_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
     """Language, zone and time buttons (from onboarding or from a bare command)."""
     query = update.callback_query
     if data.action == callbacks.LANGUAGE and data.args[0] in LANGUAGES:

@@ -27,7 +27,13 @@ async def progress(update: Update, context: Context) -> None:
     done = Counter(key_of.get(lesson_id) for lesson_id in found.delivered)
     total = Counter(lesson.key for lesson in lessons)
     per_key = "\n".join(
-        say(language, "progress-key", key=say(language, f"key-{key}"), done=done[key], total=total[key])
+        say(
+            language,
+            "progress-key",
+            key=say(language, f"key-{key}"),
+            done=done[key],
+            total=total[key],
+        )
         for key in KEYS
     )
     now = svc.clock()

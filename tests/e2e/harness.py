@@ -10,9 +10,9 @@ from bot.activity import Activity
 from bot.app import BridgesApp, build_application
 from bot.runner import running
 from bot.sandbox import Sandbox, SandboxUser
+from bot.services import SERVICES_KEY, Services
 from lessons.loader import Course
 from scheduler.tick import TickReport, run_tick
-from bot.services import Services, SERVICES_KEY
 from storage.db import create_engine, upgrade_schema
 from storage.repo import Repo
 from tests.helpers import SettableClock
@@ -25,7 +25,9 @@ TEST_TICK_SECONDS = 3600
 class Bridges:
     """One running bot: start, restart, tick and wait until everything is answered."""
 
-    def __init__(self, sandbox: Sandbox, database: Path, course: Course, clock: SettableClock) -> None:
+    def __init__(
+        self, sandbox: Sandbox, database: Path, course: Course, clock: SettableClock
+    ) -> None:
         self.sandbox = sandbox
         self.database = database
         self.course = course
@@ -90,7 +92,14 @@ class Bridges:
         self.clock.now = when
         return await self.tick()
 
-    async def onboard(self, user: SandboxUser, *, zone: str = "Europe/Amsterdam", time: str = "08:00", first_now: bool = True) -> None:
+    async def onboard(
+        self,
+        user: SandboxUser,
+        *,
+        zone: str = "Europe/Amsterdam",
+        time: str = "08:00",
+        first_now: bool = True,
+    ) -> None:
         await self.say(user, "/start")
         await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
         await self.say(user, f"/timezone {zone}")

@@ -20,7 +20,7 @@ async def test_lesson_answer_streak_next_day(bridges: Bridges, sandbox: Sandbox)
     assert "🔥 1-day streak" in alex.last.text
     # Pressing the same (now answered) button again: a kind word, no double count.
     checkin = next(m for m in reversed(alex.inbox) if "Check-in" in m.text)
-    alex.press_data(f"v1:a:1:friends", message_id=checkin.message_id)
+    alex.press_data("v1:a:1:friends", message_id=checkin.message_id)
     await bridges.settle()
     assert alex.callback_answers[-1].text == "You already answered this one. 🙂"
 

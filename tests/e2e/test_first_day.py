@@ -6,7 +6,9 @@ from bot.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 
-async def test_onboarding_with_buttons_ends_with_the_first_lesson(bridges: Bridges, sandbox: Sandbox):
+async def test_onboarding_with_buttons_ends_with_the_first_lesson(
+    bridges: Bridges, sandbox: Sandbox
+):
     alex = sandbox.user(1001, "Alex", language_code="en")
     await bridges.say(alex, "/start")
     texts = [message.text for message in alex.inbox]

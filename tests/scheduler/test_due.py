@@ -72,7 +72,7 @@ def test_lord_howe_half_hour_gap():
     # Lord Howe 2026-10-04: 02:00 +10:30 jumps to 02:30 +11:00.
     due = occurrence_on(date(2026, 10, 4), time(2, 15), "Australia/Lord_Howe")
     local = due.astimezone(ZoneInfo("Australia/Lord_Howe"))
-    assert local.replace(tzinfo=None) == datetime(2026, 10, 4, 2, 30)
+    assert (local.hour, local.minute) == (2, 30)
 
 
 def test_fall_back_fold_takes_the_first_and_never_twice():
@@ -104,7 +104,9 @@ def test_naive_datetimes_are_refused():
 
 
 instants = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2037, 12, 31), timezones=st.just(UTC)
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+    max_value=datetime(2037, 12, 31),  # noqa: DTZ001
+    timezones=st.just(UTC),
 )
 daily_times = st.builds(time, st.integers(0, 23), st.integers(0, 59))
 
