@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ log = logging.getLogger("bridges")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 opts in to timedelta durations with this (and warns without it).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = argparse.ArgumentParser(prog="bridges", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling); needs BRIDGES_TELEGRAM_TOKEN")
