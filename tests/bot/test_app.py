@@ -1,0 +1,37 @@
+"""The Application: one repeating tick job, at the configured interval, reading the injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import TICK_JOB, build_application
+from bot.services import SERVICES_KEY, Services
+from lessons.loader import load_course
+from storage.repo import Repo
+from tests.helpers import SettableClock
+
+TOKEN = "123456:" + "A" * 35
+
+
+async def test_one_repeating_tick_job_with_the_configured_interval(db: AsyncEngine) -> None:
+    clock = SettableClock(datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    app = build_application(
+        token=TOKEN,
+        base_url="http://127.0.0.1:9/bot",
+        repo=Repo(db),
+        course=load_course(),
+        clock=clock,
+        tick_seconds=7.5,
+    )
+    assert app.job_queue is not None
+    jobs = app.job_queue.jobs()
+    assert [job.name for job in jobs] == [TICK_JOB]
+    trigger = jobs[0].job.trigger
+    assert trigger.interval == timedelta(seconds=7.5)
+    services = app.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    assert services.clock() == datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    clock.advance(timedelta(days=1))
+    assert services.clock() == datetime(2030, 1, 2, 12, 0, tzinfo=UTC)

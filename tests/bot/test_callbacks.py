@@ -1,0 +1,32 @@
+"""Button data: packed under 64 bytes, parsed strictly, forged data refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import callbacks
+
+
+def test_answer_round_trip():
+    data = callbacks.answer_data(123, "not-yet")
+    assert data == "v1:a:123:not-yet"
+    assert callbacks.parse(data) == callbacks.Callback("a", ("123", "not-yet"))
+
+
+def test_the_longest_zone_fits():
+    data = callbacks.pack(callbacks.ZONE, "America/Argentina/ComodRivadavia")
+    assert len(data.encode()) <= 64
+    assert callbacks.parse(data) == callbacks.Callback("z", ("America/Argentina/ComodRivadavia",))
+
+
+def test_too_long_data_is_refused_when_packing():
+    with pytest.raises(ValueError, match="64 bytes"):
+        callbacks.pack(callbacks.ZONE, "x" * 80)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "v0:a:1:2", "v1", "v1:a:1", "v1:a:x:1", "v1:unknown", "v1:l", "v1:l:en:nl", "v1:a:" + "9" * 80],
+)
+def test_forged_or_stale_data_is_none(data: str | None):
+    assert callbacks.parse(data) is None
