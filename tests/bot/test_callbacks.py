@@ -26,7 +26,18 @@ def test_too_long_data_is_refused_when_packing():
 
 @pytest.mark.parametrize(
     "data",
-    [None, "", "v0:a:1:2", "v1", "v1:a:1", "v1:a:x:1", "v1:unknown", "v1:l", "v1:l:en:nl", "v1:a:" + "9" * 80],
+    [
+        None,
+        "",
+        "v0:a:1:2",
+        "v1",
+        "v1:a:1",
+        "v1:a:x:1",
+        "v1:unknown",
+        "v1:l",
+        "v1:l:en:nl",
+        "v1:a:" + "9" * 80,
+    ],
 )
 def test_forged_or_stale_data_is_none(data: str | None):
     assert callbacks.parse(data) is None

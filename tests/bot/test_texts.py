@@ -62,7 +62,8 @@ def test_values_are_escaped():
 
 
 @pytest.mark.parametrize(
-    ("code", "language"), [("nl", "nl"), ("nl-BE", "nl"), ("en-GB", "en"), ("de", "en"), (None, "en")]
+    ("code", "language"),
+    [("nl", "nl"), ("nl-BE", "nl"), ("en-GB", "en"), ("de", "en"), (None, "en")],
 )
 def test_language_from_telegram(code: str | None, language: str):
     assert language_for(code) == language

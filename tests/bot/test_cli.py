@@ -1,0 +1,140 @@
+"""The `bridges` command: run against any Bot API server, the piped demo, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Sandbox
+
+TOKEN = "123456:" + "Q" * 35
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGES_")}
+    env.update(BRIDGES_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", **extra)
+    return env
+
+
+def _bridges(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [("", "BRIDGES_TELEGRAM_TOKEN is not set"), ("not a token", "does not look like a bot token")],
+)
+def test_missing_or_malformed_token_is_one_clear_line(tmp_path: Path, token: str, expected: str):
+    result = _bridges("run", tmp_path=tmp_path, BRIDGES_TELEGRAM_TOKEN=token)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert "Traceback" not in result.stderr
+    if token:
+        assert token not in result.stderr
+
+
+def test_bad_setting_is_one_clear_line(tmp_path: Path):
+    result = _bridges("run", tmp_path=tmp_path, BRIDGES_TICK_SECONDS="soon")
+    assert result.returncode == 2
+    assert result.stderr.startswith("bridges: BRIDGES_TICK_SECONDS:")
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path):
+    result = _bridges("db", "upgrade", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_lessons_check_passes(tmp_path: Path):
+    result = _bridges("lessons", "check", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "All lessons are fine" in result.stdout
+
+
+def test_piped_demo_walks_through_days_and_ends_cleanly(tmp_path: Path):
+    script = (
+        "/start\n2\n1\n2\n1\n3\n:next\n4\n:next\n2\n:next\nI listened first 🙂 <&>\n/progress\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot.cli", "demo"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\033[" not in out  # plain text when not a terminal
+    for expected in ("not therapy", "Day 1 of 34", "Day 2 of 34", "Day 4 of 34", "[1]"):
+        assert expected in out, expected
+    assert "Thanks for sharing that" in out
+    assert "Current streak: 4 · longest: 4" in out
+    assert out.rstrip().endswith("gone now.)")
+
+
+async def _wait_for(sandbox: Sandbox, condition: Callable[[], bool], timeout: float = 60) -> None:
+    arrived = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    sandbox.add_listener(lambda *_: loop.call_soon_threadsafe(arrived.set))
+    async with asyncio.timeout(timeout):
+        while not condition():
+            arrived.clear()
+            await arrived.wait()
+
+
+async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
+    """`bridges run` with BRIDGES_TELEGRAM_BASE_URL pointing at the sandbox does the loop."""
+    async with Sandbox(token=TOKEN) as sandbox:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=tmp_path,
+            env=_env(
+                tmp_path,
+                BRIDGES_TELEGRAM_TOKEN=TOKEN,
+                BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
+                BRIDGES_TICK_SECONDS="1",
+                BRIDGES_LOG_LEVEL="DEBUG",
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            alex = sandbox.user(1001, "Alex")
+            alex.send("/start")
+            await _wait_for(sandbox, lambda: len(alex.inbox) >= 2)
+            assert "not therapy" in alex.inbox[0].text
+            alex.press("🇬🇧 English")
+            alex.send("/timezone Asia/Kathmandu")
+            alex.send("/time 09:15")
+            await _wait_for(sandbox, lambda: "first lesson" in alex.last.text)
+            alex.press("Yes, send it now")
+            await _wait_for(sandbox, lambda: "Check-in" in alex.last.text)
+            assert ("default", "nl") in sandbox.commands
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert process.returncode == 0, stderr.decode()
+        logged = stderr.decode()
+        assert "Bridges is running" in logged
+        assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
