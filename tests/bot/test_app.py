@@ -1,4 +1,4 @@
-"""The Application: one repeating tick job, at the configured interval, reading the injected clock."""
+"""The Application: one repeating tick job at the configured interval, on the injected clock."""
 
 from __future__ import annotations
 
