@@ -90,11 +90,11 @@ def test_piped_demo_walks_through_days_and_ends_cleanly(tmp_path: Path):
     assert out.rstrip().endswith("gone now.)")
 
 
-async def _wait_for(sandbox: Sandbox, condition: Callable[[], bool], timeout: float = 60) -> None:
+async def _wait_for(sandbox: Sandbox, condition: Callable[[], bool]) -> None:
     arrived = asyncio.Event()
     loop = asyncio.get_running_loop()
     sandbox.add_listener(lambda *_: loop.call_soon_threadsafe(arrived.set))
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(60):
         while not condition():
             arrived.clear()
             await arrived.wait()
