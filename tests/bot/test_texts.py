@@ -75,3 +75,12 @@ def test_not_therapy_is_said_where_a_learner_looks(language: str):
     marker = {"en": "not therapy", "nl": "geen therapie"}[language]
     for text_id in ("welcome", "help"):
         assert marker in texts.get(language, text_id, **SAMPLE), text_id
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "many"), [("en", "1 day.", "2 days."), ("nl", "1 dag.", "2 dagen.")]
+)
+def test_pause_length_is_singular_or_plural(language: str, one: str, many: str):
+    texts = Texts()
+    assert one in texts.get(language, "paused-days", days=1, until="x")
+    assert many in texts.get(language, "paused-days", days=2, until="x")

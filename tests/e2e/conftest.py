@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,8 +18,14 @@ def course() -> Course:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as running:
+async def sandbox(clock: SettableClock) -> AsyncIterator[Sandbox]:
+    """Telegram's flood limits in real time plus the test clock's jumps (a new day refills)."""
+    start = clock.now
+
+    def flood_clock() -> float:
+        return time.monotonic() + (clock.now - start).total_seconds()
+
+    async with Sandbox(clock=flood_clock) as running:
         yield running
 
 
