@@ -77,16 +77,17 @@ def build_application(
     app.bot_data[SERVICES_KEY] = Services(repo, course, clock, lessons, texts())
     app.bot_data["activity"] = activity
 
-    # Group 0: commands first, then buttons, text and everything else.
+    # Group 0: commands first, then buttons, text and everything else. Only new
+    # messages in private chats: an edited old "/today" must not run again, and
+    # Bridges does not teach in groups.
+    private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     for command in COMMANDS:
-        app.add_handler(CommandHandler(command.name, command.handler))
-    app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+        app.add_handler(CommandHandler(command.name, command.handler, filters=private))
+    app.add_handler(MessageHandler(filters.COMMAND & private, errors.unknown_command))
     app.add_handler(CallbackQueryHandler(router.button))
-    app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, router.text))
+    app.add_handler(MessageHandler(filters.TEXT & private, router.text))
     app.add_handler(
-        MessageHandler(
-            ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.ChatType.PRIVATE, router.not_text
-        )
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, router.not_text)
     )
     app.add_handler(ChatMemberHandler(errors.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(errors.on_error)
@@ -104,9 +105,9 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     if isinstance(activity, Activity):
         async with activity.working():
-            await run_tick(svc.clock(), svc.lessons)
+            await run_tick(svc.clock, svc.lessons)
     else:  # pragma: no cover - always set by build_application
-        await run_tick(svc.clock(), svc.lessons)
+        await run_tick(svc.clock, svc.lessons)
 
 
 async def register_commands(app: BridgesApp) -> None:

@@ -7,11 +7,13 @@ and handlers answer that kindly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lessons.telegram_html import MAX_CALLBACK_DATA_BYTES
 
 VERSION = "v1"
+_DELIVERY_ID = re.compile(r"[0-9]{1,12}")
 
 # Actions
 ANSWER = "a"  # a check-in answer: a:<delivery id>:<value>
@@ -63,6 +65,6 @@ def parse(data: str | None) -> Callback | None:
     }.get(action)
     if expected is None or len(args) != expected:
         return None
-    if action == ANSWER and not args[0].isdigit():
+    if action == ANSWER and not _DELIVERY_ID.fullmatch(args[0]):
         return None
     return Callback(action, args)

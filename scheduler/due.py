@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+# Names zoneinfo knows that are not places: `localtime` is the server's own zone.
+_NOT_LOCATIONS = frozenset({"localtime", "posixrules", "Factory"})
 _HHMM = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 
 
@@ -58,7 +60,7 @@ def resolve_zone(text: str) -> str:
     """
     cleaned = text.strip().replace(" ", "_")
     canonical = _zone_names().get(cleaned.lower())
-    if canonical is None:
+    if canonical is None or canonical in _NOT_LOCATIONS:
         raise UnknownTimeZone(text)
     try:
         ZoneInfo(canonical)

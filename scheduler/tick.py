@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lessons.loader import Course
 from lessons.render import RenderedLesson, Renderer
+from scheduler.clock import Clock
 from storage.repo import Claim, CourseEntry, Repo
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,15 @@ class LessonService:
 
 
 async def run_tick(
-    now: datetime, service: LessonService, *, batch: int = 100, concurrency: int = 16
+    clock: Clock, service: LessonService, *, batch: int = 100, concurrency: int = 16
 ) -> TickReport:
-    """One pass of the daily loop. Takes `now` so tests and `bridges demo` can move time.
+    """One pass of the daily loop, on an injected clock so tests and the demo can move time.
 
     Claims in batches until nobody is due; sends each batch with bounded
-    concurrency (the rate limiter keeps Telegram's global pace).
+    concurrency (the rate limiter keeps Telegram's global pace). The clock is
+    read again for every batch and every record, so a long tick at a busy
+    hour never stamps late work with its start time (which could make a
+    fresh lease look expired to another process).
     """
     report = TickReport()
     limit = asyncio.Semaphore(concurrency)
@@ -114,7 +118,7 @@ async def run_tick(
         async with limit:
             if claim.resend:
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)
-            result = await service.deliver(claim, now)
+            result = await service.deliver(claim, clock())
         if result.status == "sent":
             report.sent += 1
         elif result.status == "blocked":
@@ -123,7 +127,7 @@ async def run_tick(
             report.failed += 1
 
     while True:
-        claims = await service.repo.claim_due(now, service.outline, batch=batch)
+        claims = await service.repo.claim_due(clock(), service.outline, batch=batch)
         if not claims:
             break
         report.claimed += len(claims)

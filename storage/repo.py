@@ -7,6 +7,7 @@ passed in by the caller (the injected clock), never read here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +35,8 @@ from storage.models import (
     Delivery,
     Learner,
 )
+
+log = logging.getLogger(__name__)
 
 # A `sending` row older than this belongs to a process that died mid-send.
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -87,7 +90,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class TodayOutcome:
-    """What /today can do: `new` or `again` carry a claim; `not_ready` and `finished` don't."""
+    """/today's outcome: `new` and `again` carry a claim; `sending`, `not_ready`, `finished` not."""
 
     kind: str
     claim: Claim | None = None
@@ -283,19 +286,37 @@ class Repo:
 
     async def stop(self, learner_id: int) -> LearnerView | None:
         """No more nudges; everything is kept so /start brings the learner back."""
-        return await self._set_status(learner_id, STATUS_STOPPED)
-
-    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
-        """Telegram said the learner blocked the bot: skip them until they come back."""
-        return await self._set_status(learner_id, STATUS_BLOCKED)
-
-    async def _set_status(self, learner_id: int, status: str) -> LearnerView | None:
         async with self._sessions.begin() as session:
             learner = await session.get(Learner, learner_id)
             if learner is None:
                 return None
-            learner.status = status
+            learner.status = STATUS_STOPPED
             learner.next_due_at = None
+            return _view(learner)
+
+    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
+        """Telegram said the learner blocked the bot: skip them until they come back.
+
+        A learner who had already stopped stays stopped: only /start brings them back.
+        """
+        async with self._sessions.begin() as session:
+            learner = await session.get(Learner, learner_id)
+            if learner is None:
+                return None
+            if learner.status == STATUS_ACTIVE:
+                learner.status = STATUS_BLOCKED
+                learner.next_due_at = None
+            return _view(learner)
+
+    async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
+        """The learner unblocked the bot: lessons resume if blocking was what stopped them."""
+        async with self._sessions.begin() as session:
+            learner = await session.get(Learner, learner_id)
+            if learner is None:
+                return None
+            if learner.status == STATUS_BLOCKED:
+                learner.status = STATUS_ACTIVE
+                await self._reschedule(session, learner, now)
             return _view(learner)
 
     async def delete_learner(self, learner_id: int) -> bool:
@@ -347,7 +368,15 @@ class Repo:
                 if learner.paused_since is not None:
                     learner.paused_since = None  # a timed pause that has run out
                     learner.paused_until = None
-                claim = await self._reserve(session, learner, now, course)
+                try:
+                    async with session.begin_nested():
+                        claim = await self._reserve(session, learner, now, course)
+                except (ValueError, LookupError) as error:
+                    # One broken row (a zone the server no longer knows) must not
+                    # stop everyone else's lessons: set it aside and say so.
+                    log.error("learner %s cannot be scheduled: %s", learner.id, error)
+                    learner.next_due_at = None
+                    continue
                 if claim is not None:
                     claims.append(claim)
             return claims
@@ -437,8 +466,11 @@ class Repo:
                 return TodayOutcome("not_ready")
             today = local_date(now, learner.timezone)
             latest = await self._latest_delivery(session, learner_id)
-            if latest is not None and latest.local_date == today and latest.state != STATE_FAILED:
-                return TodayOutcome("again", _claim(learner, latest, resend=True))
+            if latest is not None and latest.local_date == today:
+                if latest.state == STATE_SENT:
+                    return TodayOutcome("again", _claim(learner, latest, resend=True))
+                if latest.state == STATE_SENDING:
+                    return TodayOutcome("sending")  # the tick is sending it right now
             if learner.next_lesson > len(course):
                 return TodayOutcome("finished")
             claim = await self._reserve(session, learner, now, course)
@@ -448,13 +480,18 @@ class Repo:
                 await self._reschedule(session, learner, now)
             return TodayOutcome("new", claim)
 
-    async def _latest_delivery(self, session: AsyncSession, learner_id: int) -> Delivery | None:
-        result = await session.exec(
-            select(Delivery)
-            .where(Delivery.learner_id == learner_id)
-            .order_by(col(Delivery.lesson_day).desc())
-            .limit(1)
-        )
+    async def _latest_delivery(
+        self, session: AsyncSession, learner_id: int, *, sent_only: bool = False
+    ) -> Delivery | None:
+        """The newest delivery; with `sent_only`, the newest that reached the learner.
+
+        A check-in stays open until the next lesson *arrives*, so answers look
+        only at sent deliveries: a failed or still-sending one closes nothing.
+        """
+        query = select(Delivery).where(Delivery.learner_id == learner_id)
+        if sent_only:
+            query = query.where(Delivery.state == STATE_SENT)
+        result = await session.exec(query.order_by(col(Delivery.lesson_day).desc()).limit(1))
         return result.first()
 
     async def mark_sent(
@@ -533,8 +570,8 @@ class Repo:
     async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
         """Free text answers the newest check-in if it asks for text and is still open."""
         async with self._sessions.begin() as session:
-            latest = await self._latest_delivery(session, learner_id)
-            if latest is None or latest.checkin_kind != "text" or latest.state == STATE_FAILED:
+            latest = await self._latest_delivery(session, learner_id, sent_only=True)
+            if latest is None or latest.checkin_kind != "text":
                 return AnswerOutcome("closed")
             return await self._record(session, latest, text[:MAX_ANSWER_LENGTH], now)
 
@@ -545,8 +582,8 @@ class Repo:
         answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
         if answered.first() is not None:
             return AnswerOutcome("already", delivery.lesson_id)
-        latest = await self._latest_delivery(session, delivery.learner_id)
-        if latest is None or latest.id != delivery.id or delivery.state == STATE_FAILED:
+        latest = await self._latest_delivery(session, delivery.learner_id, sent_only=True)
+        if latest is None or latest.id != delivery.id:
             return AnswerOutcome("closed", delivery.lesson_id)
         try:
             async with session.begin_nested():

@@ -7,9 +7,8 @@ import logging
 from telegram import ChatMember, Update
 from telegram.error import Forbidden
 
-from bot.handlers.common import Context, current_learner, first_name, language_of, reply, say
+from bot.handlers.common import Context, current_learner, language_of, reply, say
 from bot.services import services
-from bot.texts import language_for
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +31,7 @@ async def membership(update: Update, context: Context) -> None:
     if status in (ChatMember.BANNED, ChatMember.LEFT):
         await svc.repo.mark_blocked(learner_id)
         log.info("learner %s blocked the bot", learner_id)
-    elif status == ChatMember.MEMBER and await svc.repo.get_learner(learner_id) is not None:
-        await svc.repo.start_learner(
-            learner_id,
-            first_name=first_name(update),
-            language=language_for(change.from_user.language_code),
-            now=svc.clock(),
-        )
+    elif status == ChatMember.MEMBER and await svc.repo.mark_unblocked(learner_id, svc.clock()):
         log.info("learner %s unblocked the bot", learner_id)
 
 

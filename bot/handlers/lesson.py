@@ -21,6 +21,9 @@ async def today(update: Update, context: Context) -> None:
         await reply(update, say(learner.language, "error-not-ready"))
         await continue_onboarding(update, learner)
         return
+    if outcome.kind == "sending":
+        await reply(update, say(learner.language, "lesson-on-its-way"))
+        return
     if outcome.kind == "finished" or outcome.claim is None:
         await reply(update, say(learner.language, "course-finished", name=learner.first_name))
         return

@@ -37,6 +37,8 @@ def test_too_long_data_is_refused_when_packing():
         "v1:l",
         "v1:l:en:nl",
         "v1:a:" + "9" * 80,
+        "v1:a:²:1",
+        "v1:a:1234567890123:1",
     ],
 )
 def test_forged_or_stale_data_is_none(data: str | None):

@@ -56,7 +56,15 @@ def test_parse_daily_time_refuses_impossible_times(typed: str):
 def test_resolve_zone_forgives_case_and_spaces():
     assert resolve_zone(" europe/amsterdam ") == "Europe/Amsterdam"
     assert resolve_zone("America/New York") == "America/New_York"
-    for bad in ("Mars/Olympus", "", "Europe/", "../etc/passwd", "Amsterdam"):
+    for bad in (
+        "Mars/Olympus",
+        "",
+        "Europe/",
+        "../etc/passwd",
+        "Amsterdam",
+        "localtime",
+        "Factory",
+    ):
         with pytest.raises(UnknownTimeZone):
             resolve_zone(bad)
 

@@ -270,3 +270,52 @@ async def test_times_come_back_aware_utc(repo: Repo, clock: SettableClock):
     progress = await repo.progress(learner.id)
     assert progress is not None and progress.learner.next_due_at == learner.next_due_at
     assert STATE_SENT == "sent"
+
+
+async def test_one_unschedulable_learner_does_not_stop_the_others(repo: Repo, clock: SettableClock):
+    await make_learner(repo, clock.now, learner_id=1)
+    await make_learner(repo, clock.now, learner_id=2)
+    async with repo.engine.begin() as connection:
+        await connection.execute(text("UPDATE learner SET timezone = 'Gone/Zone' WHERE id = 1"))
+    claims = await repo.claim_due(datetime(2026, 3, 2, 7, 0, tzinfo=UTC), COURSE)
+    assert [claim.learner_id for claim in claims] == [2]
+    broken = await repo.get_learner(1)
+    assert broken is not None and broken.next_due_at is None  # set aside, not retried every tick
+
+
+async def test_a_failed_lesson_leaves_the_previous_checkin_open(repo: Repo, clock: SettableClock):
+    await make_learner(repo, clock.now)
+    day1 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    [first] = await _deliver(repo, day1)
+    [second] = await repo.claim_due(day1 + timedelta(days=1), COURSE)
+    # While day 2 is still being sent, and after it failed, day 1 can still be answered.
+    outcome = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
+    assert outcome.status == "recorded"
+    await repo.mark_failed(second.delivery_id, reason="timed out")
+    again = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
+    assert again.status == "already"
+
+
+async def test_today_while_the_tick_is_sending_does_not_send_twice(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    due = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    [claim] = await repo.claim_due(due, COURSE)  # reserved, not yet marked sent
+    outcome = await repo.deliver_today(1001, due, COURSE)
+    assert outcome.kind == "sending" and outcome.claim is None
+
+
+async def test_a_stopped_learner_stays_stopped_after_block_and_unblock(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    await repo.stop(1001)
+    await repo.mark_blocked(1001)
+    back = await repo.mark_unblocked(1001, clock.now)
+    assert back is not None and back.status == STATUS_STOPPED and back.next_due_at is None
+    await make_learner(repo, clock.now, learner_id=2002)
+    await repo.mark_blocked(2002)
+    unblocked = await repo.mark_unblocked(2002, clock.now)
+    assert unblocked is not None and unblocked.status == "active"
+    assert unblocked.next_due_at is not None
