@@ -158,6 +158,18 @@ class Repo:
             learner = await session.get(Learner, learner_id)
             return None if learner is None else _view(learner)
 
+    async def _lock(self, session: AsyncSession, learner_id: int) -> Learner | None:
+        """The learner row, locked for this transaction on PostgreSQL.
+
+        A settings change computes `next_due_at` from the newest delivery; the
+        lock makes it wait for a tick that is claiming this learner, so the two
+        never both schedule today. (SQLite's BEGIN IMMEDIATE already serialises.)
+        """
+        query = select(Learner).where(Learner.id == learner_id)
+        if self._for_update:
+            query = query.with_for_update()
+        return (await session.exec(query)).first()
+
     async def start_learner(
         self, learner_id: int, *, first_name: str, language: str, now: datetime
     ) -> tuple[LearnerView, bool]:
@@ -167,7 +179,7 @@ class Repo:
         their settings, answers and place in the course.
         """
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 learner = Learner(
                     id=learner_id,
@@ -188,7 +200,7 @@ class Repo:
 
     async def set_language(self, learner_id: int, language: str) -> LearnerView | None:
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             learner.language = language
@@ -199,7 +211,7 @@ class Repo:
     async def set_timezone(self, learner_id: int, zone: str, now: datetime) -> LearnerView | None:
         """Store a validated IANA zone; the next lesson moves to the new local time."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             learner.timezone = zone
@@ -211,7 +223,7 @@ class Repo:
     ) -> LearnerView | None:
         """Store the learner's daily time (``HH:MM``); today's lesson is never sent twice."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             learner.daily_time = daily_time
@@ -264,7 +276,7 @@ class Repo:
     ) -> LearnerView | None:
         """Pause nudges; with `days`, they resume by themselves after that many days."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             learner.paused_since = now
@@ -275,7 +287,7 @@ class Repo:
     async def resume(self, learner_id: int, now: datetime) -> tuple[LearnerView | None, bool]:
         """End a pause. Returns the learner and whether they were paused at all."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None, False
             was_paused = _view(learner).is_paused(now)
@@ -287,7 +299,7 @@ class Repo:
     async def stop(self, learner_id: int) -> LearnerView | None:
         """No more nudges; everything is kept so /start brings the learner back."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             learner.status = STATUS_STOPPED
@@ -300,7 +312,7 @@ class Repo:
         A learner who had already stopped stays stopped: only /start brings them back.
         """
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             if learner.status == STATUS_ACTIVE:
@@ -311,7 +323,7 @@ class Repo:
     async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
         """The learner unblocked the bot: lessons resume if blocking was what stopped them."""
         async with self._sessions.begin() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             if learner.status == STATUS_BLOCKED:
@@ -458,10 +470,7 @@ class Repo:
         following one is due tomorrow at the learner's time.
         """
         async with self._sessions.begin() as session:
-            query = select(Learner).where(Learner.id == learner_id)
-            if self._for_update:
-                query = query.with_for_update()
-            learner = (await session.exec(query)).first()
+            learner = await self._lock(session, learner_id)
             if learner is None or learner.onboarding_step != STEP_DONE or learner.timezone is None:
                 return TodayOutcome("not_ready")
             today = local_date(now, learner.timezone)
@@ -618,7 +627,7 @@ class Repo:
     async def progress(self, learner_id: int) -> Progress | None:
         """Everything /progress shows, read in one transaction."""
         async with self._sessions() as session:
-            learner = await session.get(Learner, learner_id)
+            learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
             delivered = (

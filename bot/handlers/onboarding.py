@@ -201,6 +201,10 @@ async def typed_setting(update: Update, context: Context, learner: LearnerView, 
         STEP_TIMEZONE: apply_timezone,
         STEP_TIME: apply_time,
     }
+    if learner.onboarding_step == STEP_LANGUAGE:
+        html, markup = _question(STEP_LANGUAGE, learner.language)
+        await reply(update, html, markup)  # the language is chosen with a button
+        return True
     handler = handlers.get(learner.onboarding_step)
     if handler is None:
         return False

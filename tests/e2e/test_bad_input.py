@@ -150,3 +150,11 @@ async def test_token_never_reaches_the_logs(
     assert sandbox.token not in logged
     assert sandbox.token.split(":", 1)[1] not in logged
     assert "[REDACTED]" in logged
+
+
+async def test_text_at_the_language_step_asks_again(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.say(alex, "/start")
+    await bridges.say(alex, "hello?")
+    assert "Which language" in alex.last.text
+    assert alex.last.button_labels() == ["🇳🇱 Nederlands", "🇬🇧 English"]
