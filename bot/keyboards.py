@@ -65,43 +65,30 @@ def times() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(_rows(buttons, 4))
 
 
-def first_lesson(language: str) -> InlineKeyboardMarkup:
+def _choices(language: str, *choices: tuple[str, str]) -> InlineKeyboardMarkup:
+    """One button per row, each a (text id, callback action) pair."""
     get = texts().get
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(
-                    get(language, "button-first-now"),
-                    callback_data=callbacks.pack(callbacks.FIRST_NOW),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    get(language, "button-first-later"),
-                    callback_data=callbacks.pack(callbacks.FIRST_LATER),
-                )
-            ],
+            [InlineKeyboardButton(get(language, text_id), callback_data=callbacks.pack(action))]
+            for text_id, action in choices
         ]
     )
 
 
+def first_lesson(language: str) -> InlineKeyboardMarkup:
+    return _choices(
+        language,
+        ("button-first-now", callbacks.FIRST_NOW),
+        ("button-first-later", callbacks.FIRST_LATER),
+    )
+
+
 def confirm_delete(language: str) -> InlineKeyboardMarkup:
-    get = texts().get
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    get(language, "button-delete-yes"),
-                    callback_data=callbacks.pack(callbacks.DELETE_YES),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    get(language, "button-delete-no"),
-                    callback_data=callbacks.pack(callbacks.DELETE_NO),
-                )
-            ],
-        ]
+    return _choices(
+        language,
+        ("button-delete-yes", callbacks.DELETE_YES),
+        ("button-delete-no", callbacks.DELETE_NO),
     )
 
 

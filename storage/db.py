@@ -9,6 +9,7 @@ from reader to writer halfway through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,28 +74,26 @@ def alembic_config() -> Config:
 
 
 async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` inside the running event loop.
+    """Bring the schema up to `revision` inside the running event loop."""
+    await _migrate(engine, command.upgrade, revision)
+
+
+async def downgrade_schema(engine: AsyncEngine, revision: str = "base") -> None:
+    """Undo migrations down to `revision` (tests prove every migration can be undone)."""
+    await _migrate(engine, command.downgrade, revision)
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command on a connection of ours.
 
     Alembic is synchronous; it gets our connection through ``run_sync`` (the
     cookbook's connection sharing) so no second event loop is ever started.
     """
 
-    def _upgrade(connection: Connection) -> None:
+    def _run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
-
-
-async def downgrade_schema(engine: AsyncEngine, revision: str = "base") -> None:
-    """Undo migrations down to `revision` (tests prove every migration can be undone)."""
-
-    def _downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(_downgrade)
+        await connection.run_sync(_run)
