@@ -39,7 +39,9 @@ async def pause(update: Update, context: Context) -> None:
     if days is None or paused.paused_until is None:
         await reply(update, say(learner.language, "paused"))
         return
-    until = local_day(paused.paused_until, paused.timezone or "UTC", learner.language)
+    # The day the first lesson after the pause is due, which is what a learner wants to know.
+    back = paused.next_due_at or paused.paused_until
+    until = local_day(back, paused.timezone or "UTC", learner.language)
     await reply(update, say(learner.language, "paused-days", days=days, until=until))
 
 

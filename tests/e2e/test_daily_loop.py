@@ -168,3 +168,15 @@ async def test_after_downtime_one_lesson_not_a_pile(bridges: Bridges, sandbox: S
     assert report.sent == 1
     assert "Day 2 of" in alex.inbox[-2].text
     assert (await bridges.tick()).claimed == 0
+
+
+async def test_pause_names_the_day_lessons_come_back(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    bridges.clock.now = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # 08:30, after today's time
+    await bridges.say(alex, "/pause 1")
+    assert "Paused for 1 day." in alex.last.text
+    # Paused until 08:30 tomorrow, after the 08:00 lesson time: the next lesson is the day after.
+    assert "Wednesday 4 March" in alex.last.text
+    assert (await bridges.next_day_at(DAY2_0800_AMS)).claimed == 0
+    assert (await bridges.next_day_at(datetime(2026, 3, 4, 7, 0, tzinfo=UTC))).sent == 1
