@@ -23,6 +23,14 @@ async def current_learner(update: Update, context: Context) -> LearnerView | Non
     return await services(context).repo.get_learner(user.id)
 
 
+async def require_learner(update: Update, context: Context) -> LearnerView | None:
+    """The learner, or None after telling a stranger to send /start first."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+    return learner
+
+
 def language_of(update: Update, learner: LearnerView | None) -> str:
     if learner is not None:
         return learner.language

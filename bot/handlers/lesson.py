@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.common import Context, clear_buttons, current_learner, language_of, reply, say
+from bot.handlers.common import Context, clear_buttons, current_learner, reply, require_learner, say
 from bot.handlers.onboarding import continue_onboarding
 from bot.services import services
 
 
 async def today(update: Update, context: Context) -> None:
     """Today's lesson now: the next one if none went out today, else today's again."""
-    learner = await current_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
         return
     svc = services(context)
     outcome = await svc.repo.deliver_today(learner.id, svc.clock(), svc.lessons.outline)

@@ -17,11 +17,10 @@ from bot.handlers.common import (
     Context,
     clear_buttons,
     command_args,
-    current_learner,
     first_name,
-    language_of,
     next_lesson_line,
     reply,
+    require_learner,
     say,
 )
 from bot.services import services
@@ -93,13 +92,6 @@ async def start(update: Update, context: Context) -> None:
     )
 
 
-async def _require_learner(update: Update, context: Context) -> LearnerView | None:
-    learner = await current_learner(update, context)
-    if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
-    return learner
-
-
 async def _after_change(
     update: Update, context: Context, before: LearnerView, after: LearnerView, confirmation: str
 ) -> None:
@@ -155,7 +147,7 @@ async def apply_time(update: Update, context: Context, learner: LearnerView, typ
 
 async def language_command(update: Update, context: Context) -> None:
     """/language nl|en, or the buttons without an argument."""
-    learner = await _require_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
         return
     args = command_args(context)
@@ -171,7 +163,7 @@ async def language_command(update: Update, context: Context) -> None:
 
 async def timezone_command(update: Update, context: Context) -> None:
     """/timezone Europe/Amsterdam, or the buttons without an argument."""
-    learner = await _require_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
         return
     args = command_args(context)
@@ -185,7 +177,7 @@ async def timezone_command(update: Update, context: Context) -> None:
 
 async def time_command(update: Update, context: Context) -> None:
     """/time 07:30, or the buttons without an argument."""
-    learner = await _require_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
         return
     args = command_args(context)

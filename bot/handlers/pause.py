@@ -8,10 +8,9 @@ from bot.format import local_day
 from bot.handlers.common import (
     Context,
     command_args,
-    current_learner,
-    language_of,
     next_lesson_line,
     reply,
+    require_learner,
     say,
 )
 from bot.services import services
@@ -21,9 +20,8 @@ MAX_PAUSE_DAYS = 365
 
 async def pause(update: Update, context: Context) -> None:
     """/pause (until /resume) or /pause N (N days, then lessons resume by themselves)."""
-    learner = await current_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
         return
     args = command_args(context)
     days: int | None = None
@@ -47,9 +45,8 @@ async def pause(update: Update, context: Context) -> None:
 
 async def resume(update: Update, context: Context) -> None:
     """/resume: lessons start again at the learner's next daily time."""
-    learner = await current_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
         return
     svc = services(context)
     resumed, was_paused = await svc.repo.resume(learner.id, svc.clock())
@@ -61,9 +58,8 @@ async def resume(update: Update, context: Context) -> None:
 
 async def stop(update: Update, context: Context) -> None:
     """/stop: no more lessons; data kept, /start brings the learner back."""
-    learner = await current_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
         return
     await services(context).repo.stop(learner.id)
     await reply(update, say(learner.language, "stopped"))

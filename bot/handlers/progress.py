@@ -7,15 +7,14 @@ from collections import Counter
 from telegram import Update
 
 from bot.format import local_day
-from bot.handlers.common import Context, current_learner, language_of, reply, say
+from bot.handlers.common import Context, reply, require_learner, say
 from bot.services import services
 from lessons.loader import KEYS
 
 
 async def progress(update: Update, context: Context) -> None:
-    learner = await current_learner(update, context)
+    learner = await require_learner(update, context)
     if learner is None:
-        await reply(update, say(language_of(update, None), "error-not-started"))
         return
     svc = services(context)
     found = await svc.repo.progress(learner.id)
