@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -127,6 +127,3 @@ def _file_url(base_url: str) -> str:
     """Telegram's file URL beside its API URL (`.../bot` -> `.../file/bot`)."""
     root, _, tail = base_url.rstrip("/").rpartition("/")
     return f"{root}/file/{tail}" if root else base_url
-
-
-ALL_UPDATES = Update.ALL_TYPES
