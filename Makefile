@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint run install clean
+.PHONY: demo test lint wheel-check run install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/bridges lessons check
 	PTB_TIMEDELTA=1 $(BIN)/pytest -rs
+	./.ci/wheel-check
+
+# The wheel as a user installs it, in a fresh venv outside the checkout.
+wheel-check:
+	./.ci/wheel-check
 
 run: $(STAMP)
 	$(BIN)/bridges run

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-LESSONS_DIR = Path(__file__).parent
+# Through importlib.resources, so an installed wheel finds the files it ships (they are
+# real files in site-packages; a zipped install is not supported).
+LESSONS_DIR = Path(str(files("lessons")))
 LANGUAGES = ("en", "nl")
 KEYS = ("empathy", "communication", "assertiveness", "forgiveness", "conflict", "differences")
 PARTS = ("opening", *KEYS, "closing")

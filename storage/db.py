@@ -10,6 +10,7 @@ from reader to writer halfway through.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic needs a directory on disk; an installed wheel has one in site-packages.
+MIGRATIONS = Path(str(files("storage.migrations")))
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 

@@ -8,13 +8,14 @@ meet Telegram HTML. English is the fallback language.
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
-TEXTS_DIR = Path(__file__).parent
+TEXTS_DIR = Path(str(files("bot.texts")))  # the installed package's own files
 LANGUAGES = ("en", "nl")
 FALLBACK = "en"
 
