@@ -1,18 +1,25 @@
-"""Counts work in progress, so the demo and the tests can wait until the bot is idle.
+"""Update handling: concurrent across learners, one at a time per learner, and counted.
 
-The update processor counts updates being handled; the tick job counts itself.
-Together with the sandbox's own view (no unconfirmed update, no request in
-flight) this tells "everything the learner caused has been answered" without
-a fixed sleep.
+Updates run concurrently so one learner's slow reply (waiting for a send
+slot, or a 429) never holds up another's tap; each learner's own updates run
+in order, so two quick taps never race on one learner's row. The counts let
+the demo and the tests wait until the bot is idle without a fixed sleep:
+together with the sandbox's own view (no unconfirmed update, no request in
+flight) they tell "everything the learner caused has been answered".
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram.ext import SimpleUpdateProcessor
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+# How many updates are handled at once (across different learners).
+CONCURRENT_UPDATES = 64
 
 
 class Activity:
@@ -32,13 +39,46 @@ class Activity:
             self.busy -= 1
 
 
-class TrackingUpdateProcessor(SimpleUpdateProcessor):
-    """Handles updates one at a time (as PTB's default does) and counts them."""
+class _KeyedLocks:
+    """One lock per learner, kept only while someone holds or waits for it."""
 
-    def __init__(self, activity: Activity) -> None:
-        super().__init__(max_concurrent_updates=1)
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class TrackingUpdateProcessor(BaseUpdateProcessor):
+    """Handles updates concurrently, serialised per learner, and counts them."""
+
+    def __init__(self, activity: Activity, concurrency: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates=concurrency)
         self.activity = activity
+        self._learners = _KeyedLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         async with self.activity.working():
-            await coroutine
+            user = update.effective_user if isinstance(update, Update) else None
+            if user is None:
+                await coroutine
+                return
+            async with self._learners.hold(user.id):
+                await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""

@@ -7,12 +7,12 @@ same Application here and start it with `bot.runner.running`.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.activity import Activity, TrackingUpdateProcessor
+from bot.budget import SendBudget, SlotSource
 from bot.commands import COMMANDS
 from bot.handlers import errors, router
 from bot.sender import TelegramSender
@@ -39,7 +40,7 @@ from storage.repo import Repo
 log = logging.getLogger(__name__)
 
 TICK_JOB = "tick"
-# After a 429 the rate limiter waits retry_after and tries again, this many times.
+# After a 429 the send budget waits retry_after and tries again, this many times.
 MAX_RETRIES = 3
 
 # The Application with python-telegram-bot's default context, bot and job queue types.
@@ -55,15 +56,24 @@ def build_application(
     clock: Clock,
     tick_seconds: float,
     activity: Activity | None = None,
+    send_per_second: float = 30.0,
+    slots: SlotSource | None = None,
+    send_early: timedelta = timedelta(0),
 ) -> BridgesApp:
-    """An Application wired with Bridges' handlers, services and tick; not yet running."""
+    """An Application wired with Bridges' handlers, services and tick; not yet running.
+
+    `send_per_second` is the bot's whole message budget (Telegram's 30, or
+    more with paid broadcasts); `slots` shares it between processes (see
+    bot.budget); `send_early` lets the tick start a busy minute's lessons that
+    much before their time (BRIDGES_SEND_EARLY_MINUTES).
+    """
     activity = activity or Activity()
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(_file_url(base_url))
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(SendBudget(send_per_second, slots=slots, max_retries=MAX_RETRIES))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -74,7 +84,7 @@ def build_application(
         .build()
     )
     lessons = LessonService(repo, Renderer(course), TelegramSender(app.bot))
-    app.bot_data[SERVICES_KEY] = Services(repo, course, clock, lessons, texts())
+    app.bot_data[SERVICES_KEY] = Services(repo, course, clock, lessons, texts(), send_early)
     app.bot_data["activity"] = activity
 
     # Group 0: commands first, then buttons, text and everything else. Only new
@@ -105,9 +115,9 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     if isinstance(activity, Activity):
         async with activity.working():
-            await run_tick(svc.clock, svc.lessons)
+            await run_tick(svc.clock, svc.lessons, early=svc.send_early)
     else:  # pragma: no cover - always set by build_application
-        await run_tick(svc.clock, svc.lessons)
+        await run_tick(svc.clock, svc.lessons, early=svc.send_early)
 
 
 async def register_commands(app: BridgesApp) -> None:

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from telegram import Update
 
 from bot.app import BridgesApp, register_commands
+from bot.services import SERVICES_KEY, Services
 
 POLL_TIMEOUT_SECONDS = 10
 
@@ -31,6 +32,11 @@ async def running(
         try:
             yield app
         finally:
+            # A tick under way claims nothing more; stopping the job queue waits for
+            # it to send and record what it already holds.
+            svc = app.bot_data.get(SERVICES_KEY)
+            if isinstance(svc, Services):
+                svc.lessons.stopping.set()
             if app.updater.running:
                 await app.updater.stop()
             if app.running:

@@ -1,54 +1,60 @@
-"""Sends a rendered lesson through python-telegram-bot; implements scheduler.tick.Send.
+"""Sends a claimed lesson through python-telegram-bot; implements scheduler.tick.Send.
 
-Telegram's answer becomes a plain SendResult: 403 means the learner blocked
-the bot, anything else that fails is a failure the tick records and a later
-day retries.
+The lesson, its check-in question and the check-in's buttons travel as one
+message, so they arrive (or fail) together: a learner never gets a lesson
+they cannot answer, and a lesson costs one message of the bot's budget.
+
+Telegram's answer becomes a plain SendResult. Only a definite refusal is
+`failed` (or `blocked` for 403 and "chat not found"); a reply that never came
+(timeout, dropped connection, 5xx, a 429 the budget could not absorb) is
+`unknown`, because Telegram may have delivered: the row stays `sending` and
+its lease decides.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot import keyboards
+from bot.budget import BULK
 from lessons.render import RenderedLesson
+from scheduler.claims import Claim
+from scheduler.states import SendStatus
 from scheduler.tick import SendResult
-from storage.repo import Claim
 
-log = logging.getLogger(__name__)
+
+def lesson_message(rendered: RenderedLesson) -> str:
+    """The one message a lesson is: its text, then its check-in."""
+    return f"{rendered.lesson_html}\n\n{rendered.checkin_html}"
 
 
 class TelegramSender:
-    """The `Send` the tick and /today use: the lesson, then its check-in."""
+    """The `Send` the tick and /today use. Bulk sends queue behind replies to learners."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: ExtBot[Any]) -> None:
         self.bot = bot
 
-    async def __call__(self, claim: Claim, rendered: RenderedLesson) -> SendResult:
+    async def __call__(
+        self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
+    ) -> SendResult:
         try:
-            lesson = await self.bot.send_message(claim.learner_id, rendered.lesson_html)
+            message = await self.bot.send_message(
+                claim.learner_id,
+                lesson_message(rendered),
+                reply_markup=keyboards.checkin(claim.delivery_id, rendered),
+                rate_limit_args=BULK if bulk else None,
+            )
         except Forbidden as error:
-            return SendResult("blocked", reason=error.message)
+            return SendResult(SendStatus.BLOCKED, reason=error.message)
         except BadRequest as error:
             if "chat not found" in error.message.lower():
-                return SendResult("blocked", reason=error.message)
-            return SendResult("failed", reason=error.message)
+                return SendResult(SendStatus.BLOCKED, reason=error.message)
+            return SendResult(SendStatus.FAILED, reason=error.message)
+        except (NetworkError, RetryAfter) as error:  # TimedOut is a NetworkError
+            return SendResult(SendStatus.UNKNOWN, reason=f"{type(error).__name__}: {error.message}")
         except TelegramError as error:
-            return SendResult("failed", reason=f"{type(error).__name__}: {error.message}")
-        try:
-            checkin = await self.bot.send_message(
-                claim.learner_id,
-                rendered.checkin_html,
-                reply_markup=keyboards.checkin(claim.delivery_id, rendered),
-            )
-        except TelegramError as error:
-            # The lesson itself arrived, so it counts as delivered; the check-in is lost.
-            log.warning(
-                "check-in of delivery %s not sent: %s", claim.delivery_id, type(error).__name__
-            )
-            return SendResult("sent", lesson_message_id=lesson.message_id)
-        return SendResult(
-            "sent", lesson_message_id=lesson.message_id, checkin_message_id=checkin.message_id
-        )
+            return SendResult(SendStatus.FAILED, reason=f"{type(error).__name__}: {error.message}")
+        return SendResult(SendStatus.SENT, message_id=message.message_id)

@@ -7,6 +7,7 @@ lookups; it carries plain collaborators, never settings or the token.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
@@ -26,6 +27,7 @@ class Services:
     clock: Clock
     lessons: LessonService
     texts: Texts
+    send_early: timedelta = timedelta(0)  # how early a busy minute's lessons may start
 
 
 def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]

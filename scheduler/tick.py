@@ -1,49 +1,81 @@
 """The daily loop's hot path: claim due learners, render their lesson, send it, record it.
 
+    run_tick ──> DeliveryStore.claim_due   one short transaction: reserve `sending` rows,
+       │                                   move each learner's next_due_at to a later day
+       ├──> LessonService.render           Jinja2 -> Telegram HTML (lessons/)
+       ├──> Send (bot/sender.py)           one message: lesson, check-in and its buttons
+       └──> DeliveryStore.mark_sent / mark_failed
+                                           fenced by the claim's attempt number
+
 One repeating job calls `run_tick`; there is never a job per learner. A claim
 is committed before any message goes out and no transaction is open while
-Telegram is called, so a crash can cost at most one lesson's send, never a
-duplicate (see storage.repo.Repo.claim_due).
+Telegram is called. Each claim is sent and recorded on its own: one failure
+(Telegram's or the database's) never aborts the others. A reply that never
+came leaves the row `sending`; its lease (renewed here while the batch is in
+flight) expires only if this process dies, and then another tick sends it once
+more. The tick stops claiming when its time budget is spent or `stopping` is
+set (SIGTERM), and always finishes and records what it has claimed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from lessons.loader import Course
 from lessons.render import RenderedLesson, Renderer
+from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DeliveryStore
 from scheduler.clock import Clock
-from storage.repo import Claim, CourseEntry, Repo
+from scheduler.crash import crash_point
+from scheduler.states import SendStatus
 
 log = logging.getLogger(__name__)
+
+# A tick stops claiming after this many seconds; the next tick goes on where it left off.
+DEFAULT_TICK_BUDGET_S = 20.0
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What Telegram said: `sent` (with message ids), `blocked` (403) or `failed`."""
+    """What Telegram said: `sent` (with the message id), `blocked`, `failed` or `unknown`."""
 
-    status: str
-    lesson_message_id: int = 0
-    checkin_message_id: int | None = None
+    status: SendStatus
+    message_id: int = 0
     reason: str = ""
 
 
 class Send(Protocol):
-    """Sends one rendered lesson and its check-in to one learner; implemented in bot.sender."""
+    """Sends one rendered lesson with its check-in to one learner; implemented in bot.sender.
 
-    async def __call__(self, claim: Claim, rendered: RenderedLesson) -> SendResult: ...
+    `bulk` sends (the tick's fan-out) wait behind replies to learners who are
+    talking to the bot; /today is such a reply.
+    """
+
+    async def __call__(
+        self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
+    ) -> SendResult: ...
 
 
 @dataclass
 class TickReport:
+    """What one tick did; the tick job turns it into log lines and metrics."""
+
     claimed: int = 0
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    unknown: int = 0  # no reply: left `sending` for the lease
+    resent: int = 0  # claims that were lost sends going out again
+    unrecorded: int = 0  # the outcome could not be stored (the lease will resend)
+    lateness_s: float = 0.0  # how late the oldest due learner was when the tick began
+    stopped: bool = False  # stopped early: budget spent or shutting down
+    lateness: list[float] = field(default_factory=list)  # seconds late, per claimed learner
 
 
 def course_outline(course: Course) -> list[CourseEntry]:
@@ -54,12 +86,14 @@ def course_outline(course: Course) -> list[CourseEntry]:
 class LessonService:
     """Everything needed to render and deliver a claimed lesson; shared by the tick and /today."""
 
-    def __init__(self, repo: Repo, renderer: Renderer, send: Send) -> None:
+    def __init__(self, repo: DeliveryStore, renderer: Renderer, send: Send) -> None:
         self.repo = repo
         self.renderer = renderer
         self.course = renderer.course
         self.outline = course_outline(self.course)
         self.send = send
+        # Set on SIGTERM: a running tick claims nothing more and finishes what it holds.
+        self.stopping = asyncio.Event()
 
     async def render(self, claim: Claim) -> RenderedLesson:
         lesson = self.course.by_id(claim.language, claim.lesson_id)
@@ -70,26 +104,37 @@ class LessonService:
             recalled = await self.repo.recalled_answer(claim.learner_id, lesson.recall)
         return self.renderer.render(lesson, name=claim.first_name, recalled=recalled)
 
-    async def deliver(self, claim: Claim, now: datetime) -> SendResult:
-        """Render, send and record one claimed delivery."""
+    async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:
+        """Render, send and record one claimed delivery; never raises."""
         try:
             rendered = await self.render(claim)
-            result = await self.send(claim, rendered)
+            crash_point("send:before")
+            result = await self.send(claim, rendered, bulk=bulk)
         except Exception as error:  # one learner's failure must not stop the others
             log.exception("delivery %s to learner %s failed", claim.delivery_id, claim.learner_id)
-            result = SendResult("failed", reason=type(error).__name__)
-        if result.status == "sent":
-            await self.repo.mark_sent(
-                claim.delivery_id,
-                now=now,
-                lesson_message_id=result.lesson_message_id,
-                checkin_message_id=result.checkin_message_id,
-                course_length=self.course.length,
-            )
-        else:
-            await self.repo.mark_failed(
-                claim.delivery_id, reason=result.reason, blocked=result.status == "blocked"
-            )
+            result = SendResult(SendStatus.UNKNOWN, reason=type(error).__name__)
+        crash_point("send:after")
+        await self.record(claim, result, clock)
+        return result
+
+    async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
+        """Store the outcome, fenced; False when it could not be stored (the lease will resend)."""
+        try:
+            if result.status == SendStatus.SENT:
+                await self.repo.mark_sent(
+                    claim,
+                    now=clock(),
+                    message_id=result.message_id,
+                    course_length=self.course.length,
+                )
+            elif result.status in (SendStatus.BLOCKED, SendStatus.FAILED):
+                await self.repo.mark_failed(
+                    claim, reason=result.reason, blocked=result.status == SendStatus.BLOCKED
+                )
+        except Exception:
+            log.exception("delivery %s: outcome %s not recorded", claim.delivery_id, result.status)
+            return False
+        if result.status != SendStatus.SENT:
             log.warning(
                 "delivery %s to learner %s: %s (%s)",
                 claim.delivery_id,
@@ -97,49 +142,105 @@ class LessonService:
                 result.status,
                 result.reason,
             )
-        return result
+        crash_point("record:after")
+        return True
 
 
 async def run_tick(
-    clock: Clock, service: LessonService, *, batch: int = 100, concurrency: int = 16
+    clock: Clock,
+    service: LessonService,
+    *,
+    batch: int = 100,
+    concurrency: int = 16,
+    budget_s: float = DEFAULT_TICK_BUDGET_S,
+    early: timedelta = timedelta(0),
+    lease: timedelta = DEFAULT_LEASE,
 ) -> TickReport:
     """One pass of the daily loop, on an injected clock so tests and the demo can move time.
 
-    Claims in batches until nobody is due; sends each batch with bounded
-    concurrency (the rate limiter keeps Telegram's global pace). The clock is
-    read again for every batch and every record, so a long tick at a busy
-    hour never stamps late work with its start time (which could make a
-    fresh lease look expired to another process).
+    Claims in batches until nobody is due, the time budget is spent or the
+    service is stopping; sends each batch with bounded concurrency (the send
+    budget in bot/ keeps Telegram's pace). The clock is read again for every
+    batch and every record, so a long tick never stamps late work with its
+    start time (which could make a fresh lease look expired to another process).
     """
     report = TickReport()
+    started = time.monotonic()
     limit = asyncio.Semaphore(concurrency)
+    oldest = await service.repo.oldest_due(clock())
+    if oldest is not None:
+        report.lateness_s = max(0.0, (clock() - oldest).total_seconds())
+        log.info("tick: oldest due learner is %.1f s late", report.lateness_s)
 
     async def one(claim: Claim) -> None:
         async with limit:
             if claim.resend:
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)
-            result = await service.deliver(claim, clock())
-        if result.status == "sent":
+            result = await service.deliver(claim, clock)
+        report.resent += claim.resend
+        if result.status == SendStatus.SENT:
             report.sent += 1
-        elif result.status == "blocked":
+            if claim.due_at is not None:
+                report.lateness.append((clock() - claim.due_at).total_seconds())
+        elif result.status == SendStatus.BLOCKED:
             report.blocked += 1
-        else:
+        elif result.status == SendStatus.FAILED:
             report.failed += 1
+        else:
+            report.unknown += 1
 
     while True:
-        claims = await service.repo.claim_due(clock(), service.outline, batch=batch)
+        if service.stopping.is_set() or time.monotonic() - started > budget_s:
+            report.stopped = True
+            break
+        crash_point("claim:before")
+        claims = await service.repo.claim_due(
+            clock(), service.outline, batch=batch, early=early, lease=lease
+        )
+        crash_point("claim:after")
         if not claims:
             break
         report.claimed += len(claims)
-        await asyncio.gather(*(one(claim) for claim in claims))
+        async with _leases_renewed(service.repo, claims, clock, lease):
+            await asyncio.gather(*(one(claim) for claim in claims))
         if len(claims) < batch:
             break
     if report.claimed:
         log.info(
-            "tick: %d claimed, %d sent, %d blocked, %d failed",
+            "tick: %d claimed, %d sent, %d blocked, %d failed, %d unknown, %d resent%s",
             report.claimed,
             report.sent,
             report.blocked,
             report.failed,
+            report.unknown,
+            report.resent,
+            " (stopped early)" if report.stopped else "",
         )
     return report
+
+
+@contextlib.asynccontextmanager
+async def _leases_renewed(
+    repo: DeliveryStore, claims: Sequence[Claim], clock: Clock, lease: timedelta
+) -> AsyncIterator[None]:
+    """Renew the batch's leases every third of a lease while it is in flight.
+
+    A long 429 wait or a slow Bot API must not make a live batch look dead to
+    another process; only a process that stops renewing (it died) loses its rows.
+    """
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                await repo.renew_leases(claims, clock())
+            except Exception:  # a failed renewal only risks a resend, never a loss
+                log.warning("could not renew %d leases", len(claims), exc_info=True)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,10 +1,12 @@
 """Engines, connection settings and schema migrations.
 
 The app builds its engine here from an explicit URL (never at import time), so
-tests pass their own. On SQLite every transaction starts with ``BEGIN
+tests pass their own. On SQLite a transaction that writes starts with ``BEGIN
 IMMEDIATE``: SQLite has one writer, and taking the write lock up front turns a
 concurrent claim into a short wait (busy_timeout) instead of a failed upgrade
-from reader to writer halfway through.
+from reader to writer halfway through. A transaction on an engine view with the
+`READ_ONLY` execution option starts a plain deferred ``BEGIN`` instead, so reads
+run beside the writer under WAL and never queue for its lock.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 # Alembic needs a directory on disk; an installed wheel has one in site-packages.
 MIGRATIONS = Path(str(files("storage.migrations")))
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option that marks an engine view whose transactions only read.
+READ_ONLY = "bridges_read_only"
 
 
 def normalise_url(url: str) -> str:
@@ -65,7 +69,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:

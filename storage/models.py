@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -33,21 +34,8 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-# Onboarding steps, in order; `done` means the learner gets daily lessons.
-STEP_LANGUAGE = "language"
-STEP_TIMEZONE = "timezone"
-STEP_TIME = "time"
-STEP_DONE = "done"
-
-# Learner status: `stopped` after /stop, `blocked` after Telegram said 403.
-STATUS_ACTIVE = "active"
-STATUS_STOPPED = "stopped"
-STATUS_BLOCKED = "blocked"
-
-# Delivery states: reserved before the send, then one of the two outcomes.
-STATE_SENDING = "sending"
-STATE_SENT = "sent"
-STATE_FAILED = "failed"
+# Steps, statuses and delivery states are the StrEnums of scheduler.states; the
+# columns hold their string values.
 
 
 class Learner(SQLModel, table=True):
@@ -88,7 +76,13 @@ class Delivery(SQLModel, table=True):
     checkin_kind: str = Field(sa_column=Column(String(16), nullable=False))
     local_date: date
     state: str = Field(sa_column=Column(String(16), nullable=False))
+    # The fence: every claim of the row takes a new attempt number, and only
+    # its holder may record the outcome.
     attempts: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    # How often an expired lease sent it again since it was last claimed for a day.
+    resends: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
     claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     lesson_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -112,3 +106,16 @@ class Answer(SQLModel, table=True):
     )
     value: str = Field(sa_column=Column(Text, nullable=False))
     answered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SendBudgetSlot(SQLModel, table=True):
+    """The bot's shared send budget: the next free slot, one row for all processes.
+
+    Telegram's limits are per bot, so N processes draw their send slots from
+    this row (storage/budget.py) instead of each keeping its own 30 a second.
+    """
+
+    __tablename__ = "send_budget"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    next_slot: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -8,9 +8,9 @@ from bot import callbacks
 from bot.handlers.common import Context, clear_buttons, reply, say
 from bot.handlers.onboarding import typed_setting
 from bot.services import Services, services
+from scheduler.states import Step
 from scheduler.streak import Streaks
-from storage.models import STEP_DONE
-from storage.repo import AnswerOutcome, LearnerView
+from storage.views import AnswerOutcome, LearnerView
 
 
 def streak_line(language: str, streaks: Streaks) -> str:
@@ -77,7 +77,7 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
     if message is None or message.text is None:
         return
     text = message.text.strip()
-    if learner.onboarding_step != STEP_DONE and await typed_setting(update, context, learner, text):
+    if learner.onboarding_step != Step.DONE and await typed_setting(update, context, learner, text):
         return
     if not text:
         await reply(update, say(learner.language, "hint-no-checkin"))

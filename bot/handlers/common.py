@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.format import local_when
 from bot.services import services
 from bot.texts import language_for, texts
-from storage.repo import LearnerView
+from storage.views import LearnerView
 
 Context = ContextTypes.DEFAULT_TYPE
 

@@ -29,9 +29,9 @@ async def today(update: Update, context: Context) -> None:
     if outcome.kind == "again":
         await reply(update, say(learner.language, "lesson-again"))
         rendered = await svc.lessons.render(outcome.claim)
-        await svc.lessons.send(outcome.claim, rendered)
+        await svc.lessons.send(outcome.claim, rendered, bulk=False)
         return
-    await svc.lessons.deliver(outcome.claim, svc.clock())
+    await svc.lessons.deliver(outcome.claim, svc.clock, bulk=False)
 
 
 async def first_lesson_button(update: Update, context: Context, now: bool) -> None:

@@ -32,23 +32,23 @@ from scheduler.due import (
     parse_daily_time,
     resolve_zone,
 )
-from storage.models import STEP_DONE, STEP_LANGUAGE, STEP_TIME, STEP_TIMEZONE
-from storage.repo import LearnerView
+from scheduler.states import Step
+from storage.views import LearnerView
 
 
 def _question(step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
     """The question and buttons of an onboarding step: the whole dialogue in one table."""
     table: dict[str, Callable[[], tuple[str, InlineKeyboardMarkup]]] = {
-        STEP_LANGUAGE: lambda: (say(language, "ask-language"), keyboards.languages()),
-        STEP_TIMEZONE: lambda: (say(language, "ask-timezone"), keyboards.zones(language)),
-        STEP_TIME: lambda: (say(language, "ask-time"), keyboards.times()),
+        Step.LANGUAGE: lambda: (say(language, "ask-language"), keyboards.languages()),
+        Step.TIMEZONE: lambda: (say(language, "ask-timezone"), keyboards.zones(language)),
+        Step.TIME: lambda: (say(language, "ask-time"), keyboards.times()),
     }
     return table[step]()
 
 
 async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     """Ask the learner's current step, or, when all is set, offer the first lesson."""
-    if learner.onboarding_step == STEP_DONE:
+    if learner.onboarding_step == Step.DONE:
         await reply(
             update,
             say(
@@ -73,7 +73,7 @@ async def start(update: Update, context: Context) -> None:
         language=language_for(user.language_code),
         now=svc.clock(),
     )
-    if created or learner.onboarding_step != STEP_DONE:
+    if created or learner.onboarding_step != Step.DONE:
         await reply(update, say(learner.language, "welcome", name=learner.first_name))
         await continue_onboarding(update, learner)
         return
@@ -97,7 +97,7 @@ async def _after_change(
 ) -> None:
     """Confirm a setting; mid-onboarding, go on to the next step instead."""
     await reply(update, confirmation)
-    if before.onboarding_step != STEP_DONE:
+    if before.onboarding_step != Step.DONE:
         await continue_onboarding(update, after)
     elif line := next_lesson_line(after, context):
         await reply(update, line)
@@ -190,11 +190,11 @@ async def time_command(update: Update, context: Context) -> None:
 async def typed_setting(update: Update, context: Context, learner: LearnerView, text: str) -> bool:
     """Free text while onboarding waits for a zone or a time. True if it was taken as one."""
     handlers: dict[str, Callable[[Update, Context, LearnerView, str], Awaitable[bool]]] = {
-        STEP_TIMEZONE: apply_timezone,
-        STEP_TIME: apply_time,
+        Step.TIMEZONE: apply_timezone,
+        Step.TIME: apply_time,
     }
-    if learner.onboarding_step == STEP_LANGUAGE:
-        html, markup = _question(STEP_LANGUAGE, learner.language)
+    if learner.onboarding_step == Step.LANGUAGE:
+        html, markup = _question(Step.LANGUAGE, learner.language)
         await reply(update, html, markup)  # the language is chosen with a button
         return True
     handler = handlers.get(learner.onboarding_step)

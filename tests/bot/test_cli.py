@@ -102,6 +102,8 @@ async def _wait_for(sandbox: Sandbox, condition: Callable[[], bool]) -> None:
 
 async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
     """`bridges run` with BRIDGES_TELEGRAM_BASE_URL pointing at the sandbox does the loop."""
+    # DEBUG logs outgrow a pipe's buffer long before the test reads it; a file never blocks.
+    log_file = (tmp_path / "stderr.log").open("wb")
     async with Sandbox(token=TOKEN) as sandbox:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -116,8 +118,8 @@ async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
                 BRIDGES_TICK_SECONDS="1",
                 BRIDGES_LOG_LEVEL="DEBUG",
             ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
         )
         try:
             alex = sandbox.user(1001, "Alex")
@@ -133,7 +135,9 @@ async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
             assert ("default", "nl") in sandbox.commands
         finally:
             process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+            await asyncio.wait_for(process.wait(), timeout=30)
+            log_file.close()
+        stderr = (tmp_path / "stderr.log").read_bytes()
         assert process.returncode == 0, stderr.decode()
         logged = stderr.decode()
         assert "Bridges is running" in logged

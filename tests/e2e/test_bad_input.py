@@ -59,7 +59,7 @@ async def test_name_full_of_markup_and_emoji_is_escaped(bridges: Bridges, sandbo
     await bridges.onboard(odd)
     welcome = odd.inbox[0]
     assert f"Hi {name}!" in welcome.text
-    lesson = odd.inbox[-2]
+    lesson = odd.inbox[-1]
     assert f"Hi {name}, welcome" in lesson.text
     assert all(call.status == 200 for call in sandbox.requests if call.method == "sendMessage")
 

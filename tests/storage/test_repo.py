@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
 
-from storage.models import STATE_SENT, STATUS_BLOCKED, STATUS_STOPPED, STEP_DONE, STEP_TIME
-from storage.repo import Repo
+from scheduler.states import DeliveryState, LearnerStatus, Step
+from storage.repo import DEFAULT_LEASE, MAX_RESENDS, Repo
 from tests.helpers import COURSE, SettableClock, make_learner
 
 # 2026-03-02 06:00 UTC is 07:00 in Amsterdam (CET, UTC+1).
@@ -22,10 +22,9 @@ async def _deliver(repo: Repo, now: datetime) -> list[int]:
     claims = await repo.claim_due(now, COURSE)
     for claim in claims:
         await repo.mark_sent(
-            claim.delivery_id,
+            claim,
             now=now,
-            lesson_message_id=1,
-            checkin_message_id=2,
+            message_id=1,
             course_length=len(COURSE),
         )
     return [claim.delivery_id for claim in claims]
@@ -33,12 +32,12 @@ async def _deliver(repo: Repo, now: datetime) -> list[int]:
 
 async def test_onboarding_schedules_the_next_local_occurrence(repo: Repo, clock: SettableClock):
     learner = await make_learner(repo, clock.now, zone="Europe/Amsterdam", daily_time=None)
-    assert learner.onboarding_step == STEP_TIME
+    assert learner.onboarding_step == Step.TIME
     assert learner.next_due_at is None
     await repo.set_daily_time(learner.id, "08:00", clock.now)
     learner = await repo.get_learner(learner.id)
     assert learner is not None
-    assert learner.onboarding_step == STEP_DONE
+    assert learner.onboarding_step == Step.DONE
     assert learner.next_due_at == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
@@ -69,26 +68,29 @@ async def test_course_moves_on_only_after_a_sent_lesson(repo: Repo, clock: Setta
     await make_learner(repo, clock.now)
     day1 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     [claim] = await repo.claim_due(day1, COURSE)
-    await repo.mark_failed(claim.delivery_id, reason="network down")
+    await repo.mark_failed(claim, reason="network down")
     day2 = day1 + timedelta(days=1)
     [again] = await repo.claim_due(day2, COURSE)
     assert again.lesson_id == "opening-1"  # the failed lesson is tried again, same row
     assert again.delivery_id == claim.delivery_id
-    await repo.mark_sent(
-        again.delivery_id, now=day2, lesson_message_id=5, checkin_message_id=6, course_length=4
-    )
+    await repo.mark_sent(again, now=day2, message_id=5, course_length=4)
     [third] = await repo.claim_due(day2 + timedelta(days=1), COURSE)
     assert third.lesson_id == "empathy-1"
 
 
-async def test_expired_lease_is_sent_once_more_then_given_up(repo: Repo, clock: SettableClock):
+async def test_expired_lease_is_sent_again_then_given_up(repo: Repo, clock: SettableClock):
     await make_learner(repo, clock.now)
     day1 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     [claim] = await repo.claim_due(day1, COURSE)
-    assert await repo.claim_due(day1 + timedelta(minutes=1), COURSE) == []  # lease still held
-    [lost] = await repo.claim_due(day1 + timedelta(minutes=6), COURSE)
-    assert (lost.delivery_id, lost.resend) == (claim.delivery_id, True)
-    assert await repo.claim_due(day1 + timedelta(minutes=12), COURSE) == []  # given up
+    assert await repo.claim_due(day1 + timedelta(seconds=30), COURSE) == []  # lease still held
+    at = day1
+    for resend in range(1, MAX_RESENDS + 1):
+        at += DEFAULT_LEASE + timedelta(seconds=1)
+        [lost] = await repo.claim_due(at, COURSE)
+        assert (lost.delivery_id, lost.resend) == (claim.delivery_id, True)
+        assert lost.attempt == claim.attempt + resend  # a new fence for every resend
+    at += DEFAULT_LEASE + timedelta(seconds=1)
+    assert await repo.claim_due(at, COURSE) == []  # given up
 
 
 async def test_today_counts_once_and_moves_the_next_lesson_to_tomorrow(
@@ -98,10 +100,9 @@ async def test_today_counts_once_and_moves_the_next_lesson_to_tomorrow(
     first = await repo.deliver_today(1001, clock.now, COURSE)
     assert first.kind == "new" and first.claim is not None
     await repo.mark_sent(
-        first.claim.delivery_id,
+        first.claim,
         now=clock.now,
-        lesson_message_id=1,
-        checkin_message_id=2,
+        message_id=1,
         course_length=4,
     )
     second = await repo.deliver_today(1001, clock.now + timedelta(hours=1), COURSE)
@@ -124,6 +125,8 @@ async def test_finished_course_stops_the_schedule(repo: Repo, clock: SettableClo
     for _ in COURSE:
         assert len(await _deliver(repo, now)) == 1
         now += timedelta(days=1)
+    # The day after the last lesson, the claim finds nothing left and clears the schedule.
+    assert await _deliver(repo, now) == []
     learner = await repo.get_learner(1001)
     assert learner is not None and learner.next_due_at is None
     assert (await repo.deliver_today(1001, now, COURSE)).kind == "finished"
@@ -221,7 +224,7 @@ async def test_timed_pause_resumes_by_itself(repo: Repo, clock: SettableClock):
 async def test_stop_keeps_data_and_start_brings_back(repo: Repo, clock: SettableClock):
     await make_learner(repo, clock.now)
     stopped = await repo.stop(1001)
-    assert stopped is not None and stopped.status == STATUS_STOPPED
+    assert stopped is not None and stopped.status == LearnerStatus.STOPPED
     assert await repo.claim_due(clock.now + timedelta(days=1), COURSE) == []
     back, created = await repo.start_learner(1001, first_name="Alex", language="en", now=clock.now)
     assert not created and back.next_due_at is not None and back.daily_time == "08:00"
@@ -230,9 +233,9 @@ async def test_stop_keeps_data_and_start_brings_back(repo: Repo, clock: Settable
 async def test_blocked_learner_is_skipped(repo: Repo, clock: SettableClock):
     await make_learner(repo, clock.now)
     [claim] = await repo.claim_due(datetime(2026, 3, 2, 7, 0, tzinfo=UTC), COURSE)
-    await repo.mark_failed(claim.delivery_id, reason="Forbidden", blocked=True)
+    await repo.mark_failed(claim, reason="Forbidden", blocked=True)
     learner = await repo.get_learner(1001)
-    assert learner is not None and learner.status == STATUS_BLOCKED
+    assert learner is not None and learner.status == LearnerStatus.BLOCKED
     assert await repo.claim_due(datetime(2026, 3, 9, 7, 0, tzinfo=UTC), COURSE) == []
 
 
@@ -269,7 +272,7 @@ async def test_times_come_back_aware_utc(repo: Repo, clock: SettableClock):
     assert learner.next_due_at == datetime(2026, 3, 3, 1, 45, tzinfo=UTC)
     progress = await repo.progress(learner.id)
     assert progress is not None and progress.learner.next_due_at == learner.next_due_at
-    assert STATE_SENT == "sent"
+    assert DeliveryState.SENT == "sent"
 
 
 async def test_one_unschedulable_learner_does_not_stop_the_others(repo: Repo, clock: SettableClock):
@@ -291,7 +294,7 @@ async def test_a_failed_lesson_leaves_the_previous_checkin_open(repo: Repo, cloc
     # While day 2 is still being sent, and after it failed, day 1 can still be answered.
     outcome = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
     assert outcome.status == "recorded"
-    await repo.mark_failed(second.delivery_id, reason="timed out")
+    await repo.mark_failed(second, reason="timed out")
     again = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
     assert again.status == "already"
 
@@ -313,7 +316,7 @@ async def test_a_stopped_learner_stays_stopped_after_block_and_unblock(
     await repo.stop(1001)
     await repo.mark_blocked(1001)
     back = await repo.mark_unblocked(1001, clock.now)
-    assert back is not None and back.status == STATUS_STOPPED and back.next_due_at is None
+    assert back is not None and back.status == LearnerStatus.STOPPED and back.next_due_at is None
     await make_learner(repo, clock.now, learner_id=2002)
     await repo.mark_blocked(2002)
     unblocked = await repo.mark_unblocked(2002, clock.now)

@@ -1,0 +1,50 @@
+"""The named states of a learner and a delivery, as types mypy can check.
+
+They live here, free of SQL and Telegram, so that handlers, the tick and
+storage all speak of them without importing a table: `bot/` compares a
+learner's step with `Step.DONE`, never with a string it could misspell.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    """Onboarding steps, in order; `done` means the learner gets daily lessons."""
+
+    LANGUAGE = "language"
+    TIMEZONE = "timezone"
+    TIME = "time"
+    DONE = "done"
+
+
+class LearnerStatus(StrEnum):
+    """`stopped` after /stop; `blocked` after Telegram said 403 to a learner who had not stopped."""
+
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    BLOCKED = "blocked"
+
+
+class DeliveryState(StrEnum):
+    """Reserved (`sending`) before Telegram is called, then one of the two recorded outcomes."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class SendStatus(StrEnum):
+    """What one send came to.
+
+    `unknown` is a reply that never came (a timeout, a reset connection, a 5xx
+    or an exhausted 429 retry): Telegram may or may not have delivered, so the
+    delivery stays `sending` and the lease decides, instead of `failed` (which
+    would send the lesson again tomorrow although it may have arrived today).
+    """
+
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNKNOWN = "unknown"

@@ -1,0 +1,127 @@
+"""Answers to check-ins, streaks and progress: what the learner said and how it adds up.
+
+An answer counts once (unique per delivery) and only while its check-in is
+open, that is while its delivery is the newest one that reached the learner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduler.states import DeliveryState
+from scheduler.streak import LessonDay, Streaks, compute_streaks
+from storage.base import RepoBase, view
+from storage.models import Answer, Delivery, Learner
+from storage.views import AnswerOutcome, Progress
+
+# Answers are kept whole up to this many characters; Telegram's own limit is 4096.
+MAX_ANSWER_LENGTH = 4096
+
+
+class AnswerStore(RepoBase):
+    async def recalled_answer(self, learner_id: int, lesson_id: str) -> str | None:
+        """The learner's own answer to an earlier lesson, for lessons that look back."""
+        async with self._reads() as session:
+            result = await session.exec(
+                select(Answer.value)
+                .join(Delivery, col(Delivery.id) == Answer.delivery_id)
+                .where(Delivery.learner_id == learner_id, Delivery.lesson_id == lesson_id)
+            )
+            return result.first()
+
+    async def record_answer(
+        self,
+        learner_id: int,
+        delivery_id: int,
+        value: str,
+        now: datetime,
+        *,
+        accepts: Callable[[str, str], bool],
+    ) -> AnswerOutcome:
+        """Record a button answer to one check-in, at most once, while it is open.
+
+        `accepts(lesson_id, value)` says whether the value is one of that
+        check-in's own choices; forged or stale data changes nothing.
+        """
+        async with self._sessions.begin() as session:
+            delivery = await session.get(Delivery, delivery_id)
+            if delivery is None or delivery.learner_id != learner_id:
+                return AnswerOutcome("unknown")
+            if not accepts(delivery.lesson_id, value):
+                return AnswerOutcome("unknown", delivery.lesson_id)
+            return await self._record(session, delivery, value, now)
+
+    async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
+        """Free text answers the newest check-in if it asks for text and is still open."""
+        async with self._sessions.begin() as session:
+            latest = await self._latest_delivery(session, learner_id, sent_only=True)
+            if latest is None or latest.checkin_kind != "text":
+                return AnswerOutcome("closed")
+            return await self._record(session, latest, text[:MAX_ANSWER_LENGTH], now)
+
+    async def _record(
+        self, session: AsyncSession, delivery: Delivery, value: str, now: datetime
+    ) -> AnswerOutcome:
+        assert delivery.id is not None
+        answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
+        if answered.first() is not None:
+            return AnswerOutcome("already", delivery.lesson_id)
+        latest = await self._latest_delivery(session, delivery.learner_id, sent_only=True)
+        if latest is None or latest.id != delivery.id:
+            return AnswerOutcome("closed", delivery.lesson_id)
+        try:
+            async with session.begin_nested():
+                session.add(
+                    Answer(
+                        delivery_id=delivery.id,
+                        learner_id=delivery.learner_id,
+                        value=value,
+                        answered_at=now,
+                    )
+                )
+        except IntegrityError:  # a double tap raced us to the unique constraint
+            return AnswerOutcome("already", delivery.lesson_id)
+        streaks = await self._streaks(session, delivery.learner_id)
+        return AnswerOutcome("recorded", delivery.lesson_id, streaks)
+
+    async def _streaks(self, session: AsyncSession, learner_id: int) -> Streaks:
+        rows = (
+            await session.exec(
+                select(col(Delivery.id), col(Delivery.local_date), col(Answer.id))
+                .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
+                .where(Delivery.learner_id == learner_id, Delivery.state != DeliveryState.FAILED)
+                .order_by(col(Delivery.local_date), col(Delivery.id))
+            )
+        ).all()
+        days = [
+            LessonDay(day=day, answered=answer_id is not None, open=index == len(rows) - 1)
+            for index, (_, day, answer_id) in enumerate(rows)
+        ]
+        return compute_streaks(days)
+
+    async def progress(self, learner_id: int) -> Progress | None:
+        """Everything /progress shows, read in one (read-only, unlocked) transaction."""
+        async with self._reads() as session:
+            learner = await session.get(Learner, learner_id)
+            if learner is None:
+                return None
+            delivered = (
+                await session.exec(
+                    select(Delivery.lesson_id)
+                    .where(Delivery.learner_id == learner_id, Delivery.state == DeliveryState.SENT)
+                    .order_by(col(Delivery.local_date), col(Delivery.id))
+                )
+            ).all()
+            answers = (
+                await session.exec(
+                    select(func.count()).select_from(Answer).where(Answer.learner_id == learner_id)
+                )
+            ).one()
+            streaks = await self._streaks(session, learner_id)
+            return Progress(view(learner), list(delivered), int(answers), streaks)

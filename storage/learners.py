@@ -1,0 +1,172 @@
+"""Learners and their settings: enrol, onboarding answers, pause, stop, block, delete.
+
+Every change that can move the learner's next lesson reschedules it in the
+same transaction, with the learner row locked (on PostgreSQL), so a tick that
+is claiming this learner and a settings change never both schedule today.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduler.states import LearnerStatus, Step
+from storage.base import RepoBase, view
+from storage.models import Answer, Delivery, Learner
+from storage.views import LearnerView
+
+
+def _next_step(learner: Learner) -> Step:
+    """The first setting still missing after the language, or `done`."""
+    if learner.timezone is None:
+        return Step.TIMEZONE
+    if learner.daily_time is None:
+        return Step.TIME
+    return Step.DONE
+
+
+class LearnerStore(RepoBase):
+    async def get_learner(self, learner_id: int) -> LearnerView | None:
+        async with self._reads() as session:
+            learner = await session.get(Learner, learner_id)
+            return None if learner is None else view(learner)
+
+    async def start_learner(
+        self, learner_id: int, *, first_name: str, language: str, now: datetime
+    ) -> tuple[LearnerView, bool]:
+        """Enrol a new learner, or bring back one who stopped or blocked the bot.
+
+        Returns the learner and whether they are new. A returning learner keeps
+        their settings, answers and place in the course.
+        """
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                learner = Learner(
+                    id=learner_id,
+                    first_name=first_name,
+                    language=language,
+                    onboarding_step=Step.LANGUAGE,
+                    status=LearnerStatus.ACTIVE,
+                    created_at=now,
+                )
+                session.add(learner)
+                await session.flush()
+                return view(learner), True
+            learner.first_name = first_name
+            if learner.status != LearnerStatus.ACTIVE:
+                learner.status = LearnerStatus.ACTIVE
+                await self._reschedule(session, learner, now)
+            return view(learner), False
+
+    async def set_language(self, learner_id: int, language: str) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.language = language
+            if learner.onboarding_step == Step.LANGUAGE:
+                learner.onboarding_step = _next_step(learner)
+            return view(learner)
+
+    async def set_timezone(self, learner_id: int, zone: str, now: datetime) -> LearnerView | None:
+        """Store a validated IANA zone; the next lesson moves to the new local time."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.timezone = zone
+            await self._after_setting(session, learner, now)
+            return view(learner)
+
+    async def set_daily_time(
+        self, learner_id: int, daily_time: str, now: datetime
+    ) -> LearnerView | None:
+        """Store the learner's daily time (``HH:MM``); today's lesson is never sent twice."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.daily_time = daily_time
+            await self._after_setting(session, learner, now)
+            return view(learner)
+
+    async def _after_setting(self, session: AsyncSession, learner: Learner, now: datetime) -> None:
+        if learner.onboarding_step != Step.LANGUAGE:
+            learner.onboarding_step = _next_step(learner)
+        await self._reschedule(session, learner, now)
+
+    async def pause(
+        self, learner_id: int, now: datetime, days: int | None = None
+    ) -> LearnerView | None:
+        """Pause nudges; with `days`, they resume by themselves after that many days."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.paused_since = now
+            learner.paused_until = None if days is None else now + timedelta(days=days)
+            await self._reschedule(session, learner, now)
+            return view(learner)
+
+    async def resume(self, learner_id: int, now: datetime) -> tuple[LearnerView | None, bool]:
+        """End a pause. Returns the learner and whether they were paused at all."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None, False
+            was_paused = view(learner).is_paused(now)
+            learner.paused_since = None
+            learner.paused_until = None
+            await self._reschedule(session, learner, now)
+            return view(learner), was_paused
+
+    async def stop(self, learner_id: int) -> LearnerView | None:
+        """No more nudges; everything is kept so /start brings the learner back."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.status = LearnerStatus.STOPPED
+            learner.next_due_at = None
+            return view(learner)
+
+    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
+        """Telegram said the learner blocked the bot: skip them until they come back.
+
+        A learner who had already stopped stays stopped: only /start brings them back.
+        """
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            if learner.status == LearnerStatus.ACTIVE:
+                learner.status = LearnerStatus.BLOCKED
+                learner.next_due_at = None
+            return view(learner)
+
+    async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
+        """The learner unblocked the bot: lessons resume if blocking was what stopped them."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            if learner.status == LearnerStatus.BLOCKED:
+                learner.status = LearnerStatus.ACTIVE
+                await self._reschedule(session, learner, now)
+            return view(learner)
+
+    async def delete_learner(self, learner_id: int) -> bool:
+        """Erase every row about the learner. Returns whether there was anything to erase."""
+        async with self._sessions.begin() as session:
+            await session.exec(delete(Answer).where(col(Answer.learner_id) == learner_id))
+            await session.exec(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
+            result = await session.exec(delete(Learner).where(col(Learner.id) == learner_id))
+            return bool(result.rowcount)
+
+    async def count_learners(self) -> int:
+        async with self._reads() as session:
+            return int((await session.exec(select(func.count()).select_from(Learner))).one())

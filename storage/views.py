@@ -1,0 +1,55 @@
+"""The plain values the repository hands out; no session or ORM object leaves storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.claims import Claim
+from scheduler.states import LearnerStatus, Step
+from scheduler.streak import Streaks
+
+
+@dataclass(frozen=True)
+class LearnerView:
+    id: int
+    first_name: str
+    language: str
+    timezone: str | None
+    daily_time: str | None
+    onboarding_step: Step
+    status: LearnerStatus
+    next_lesson: int  # the day number of the next lesson, for display only
+    next_due_at: datetime | None
+    paused_since: datetime | None
+    paused_until: datetime | None
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_since is not None and (
+            self.paused_until is None or now < self.paused_until
+        )
+
+
+@dataclass(frozen=True)
+class TodayOutcome:
+    """/today's outcome: `new` and `again` carry a claim; `sending`, `not_ready`, `finished` not."""
+
+    kind: str
+    claim: Claim | None = None
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`."""
+
+    status: str
+    lesson_id: str | None = None
+    streaks: Streaks = field(default_factory=lambda: Streaks(0, 0))
+
+
+@dataclass(frozen=True)
+class Progress:
+    learner: LearnerView
+    delivered: list[str]
+    answers: int
+    streaks: Streaks
