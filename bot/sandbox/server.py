@@ -370,6 +370,7 @@ class Sandbox:
             "max_messages_per_chat": max(counts.values(), default=0),
             "reply_latency": summarise(self.reply_latencies()),
             "faults_armed": [fault.to_json() for fault in self._faults.armed],
+            "process_cpu_seconds": time.process_time(),
         }
         if per_chat:
             data["messages_per_chat"] = {str(chat): n for chat, n in counts.items()}
