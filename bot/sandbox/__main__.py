@@ -1,7 +1,13 @@
 """Run the sandbox by hand: ``python -m bot.sandbox --port 8081 --user 42``.
 
 Point a bot at the printed base URL (``BRIDGES_TELEGRAM_BASE_URL``) and the token; every
-message the bot sends to a sandbox user is printed here. Stop with Ctrl-C.
+message the bot sends to a sandbox user is printed here (not with ``--quiet``). Stop with
+Ctrl-C. For benchmarks and scale-out tests:
+
+    python -m bot.sandbox --quiet --flood off --auto-users --record-limit 1000
+    python -m bot.sandbox --flood strict --chat-burst 3 --fault sendMessage,drop,probability=0.01
+
+then steer it at run time through ``POST /sandbox/control`` and read ``GET /sandbox/stats``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import argparse
 import asyncio
 import contextlib
 
+from bot.sandbox.faults import Fault
+from bot.sandbox.limits import FLOOD_MODES
 from bot.sandbox.server import SANDBOX_TOKEN, Sandbox
 from bot.sandbox.state import BotMessage, SandboxUser
 
@@ -22,16 +30,34 @@ def _show(user: SandboxUser, message: BotMessage, kind: str) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    sandbox = Sandbox(args.token)
+    sandbox = Sandbox(
+        args.token,
+        flood=args.flood,
+        strict_global_limit=args.global_limit,
+        strict_chat_burst=args.chat_burst,
+        auto_users=args.auto_users,
+        seed=args.seed,
+        record_limit=args.record_limit,
+    )
+    for fault in args.fault:
+        sandbox.arm(fault)
     for user_id in args.user:
         sandbox.user(user_id)
-    sandbox.add_listener(_show)
+    if not args.quiet:
+        sandbox.add_listener(_show)
     await sandbox.start(args.host, args.port)
     try:
         print(f"sandbox Bot API: base_url={sandbox.base_url}", flush=True)  # noqa: T201
         await asyncio.Event().wait()
     finally:
         await sandbox.stop()
+
+
+def _fault(spec: str) -> Fault:
+    try:
+        return Fault.from_spec(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,6 +67,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=SANDBOX_TOKEN)
     parser.add_argument(
         "--user", type=int, action="append", default=[], help="create a user with this id"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not print the bot's messages")
+    parser.add_argument(
+        "--flood",
+        choices=FLOOD_MODES,
+        default="bucket",
+        help="429 limiter: token buckets (default), Telegram's strict shape, or off",
+    )
+    parser.add_argument(
+        "--global-limit", type=int, default=30, help="strict: sends per sliding second"
+    )
+    parser.add_argument("--chat-burst", type=int, default=3, help="strict: per-chat burst")
+    parser.add_argument(
+        "--auto-users", action="store_true", help="create users on the first send to them"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the probabilistic faults")
+    parser.add_argument(
+        "--record-limit", type=int, default=None, help="keep only the newest N request records"
+    )
+    parser.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="METHOD,KIND[,key=value...]",
+        help="arm a fault, e.g. sendMessage,error,status=502,count=3 or "
+        "sendMessage,delay,delay=5,probability=0.1 (kinds: error, drop, delay)",
     )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.sandbox.limits import FloodControl
+from bot.sandbox.limits import Flood
 from bot.sandbox.state import (
     DEFAULT_UPDATE_TYPES,
     BotMessage,
@@ -36,10 +36,29 @@ NOT_MODIFIED = (
     "exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+OTHER_POLLER = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_WEBHOOK_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 # How form values (always strings) are turned back into the types PTB JSON-encoded them from.
 _INT_PARAMS = frozenset(
-    {"chat_id", "message_id", "offset", "limit", "cache_time", "user_id", "message_thread_id"}
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "cache_time",
+        "user_id",
+        "message_thread_id",
+        "max_connections",
+    }
 )
 _FLOAT_PARAMS = frozenset({"timeout"})
 _BOOL_PARAMS = frozenset(
@@ -133,11 +152,13 @@ def _coerce(key: str, value: str) -> object:
 class BotApi:
     """The Bot API methods, over one :class:`World` and its flood control."""
 
-    def __init__(self, world: World, flood: FloodControl) -> None:
+    def __init__(self, world: World, flood: Flood, on_flood: Callable[[], None]) -> None:
         self.world = world
         self.flood = flood
+        self._on_flood = on_flood
         self.methods: dict[str, Callable[[JSONDict], object]] = {
             "getme": self.get_me,
+            "setwebhook": self.set_webhook,
             "deletewebhook": self.delete_webhook,
             "getwebhookinfo": self.get_webhook_info,
             "setmycommands": self.set_my_commands,
@@ -160,6 +181,10 @@ class BotApi:
         if chat_id is None or chat_id == "":
             raise bad_request("chat_id is empty")
         user = self.world.users.get(chat_id) if isinstance(chat_id, int) else None
+        if user is None and self.world.auto_users and isinstance(chat_id, int) and chat_id > 0:
+            user = self.world.user(
+                chat_id, f"Learner {chat_id}", language_code="en", username=None, last_name=None
+            )
         if user is None:
             raise bad_request("chat not found")
         if user.blocked:
@@ -169,6 +194,7 @@ class BotApi:
     def _flood(self, chat_id: int) -> None:
         wait = self.flood.acquire(chat_id)
         if wait:
+            self._on_flood()
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
 
     @staticmethod
@@ -256,17 +282,53 @@ class BotApi:
             "has_main_web_app": False,
         }
 
+    def set_webhook(self, params: JSONDict) -> bool:
+        """Push updates to ``url`` from now on (the server runs the pusher); "" deletes it.
+
+        Unlike Telegram, plain http and any port are accepted: the receiver is a local test.
+        """
+        url = params.get("url")
+        if not isinstance(url, str):
+            raise bad_request("bad webhook: an HTTP URL must be provided for webhook")
+        if url and not _WEBHOOK_URL.fullmatch(url):
+            raise bad_request("bad webhook: an HTTP URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and secret != "":
+            if not isinstance(secret, str) or not _SECRET_TOKEN.fullmatch(secret):
+                raise bad_request("secret token contains unallowed characters")
+        else:
+            secret = None
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.world.allowed_updates = (
+                frozenset(str(kind) for kind in allowed) or DEFAULT_UPDATE_TYPES
+            )
+        if params.get("drop_pending_updates") is True:
+            self.world.updates.clear()
+        if url != self.world.webhook_url:
+            self.world.webhook_last_error = None
+        self.world.webhook_url, self.world.webhook_secret = url, secret
+        return True
+
     def delete_webhook(self, params: JSONDict) -> bool:
+        self.world.webhook_url, self.world.webhook_secret = "", None
+        self.world.webhook_last_error = None
         if params.get("drop_pending_updates") is True:
             self.world.updates.clear()
         return True
 
     def get_webhook_info(self, _params: JSONDict) -> JSONDict:
-        return {
-            "url": "",
+        self.world.drop_disallowed()
+        info: JSONDict = {
+            "url": self.world.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self.world.updates),
         }
+        if self.world.webhook_url:
+            info["max_connections"] = 1
+        if self.world.webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.world.webhook_last_error
+        return info
 
     def poll(self, params: JSONDict) -> list[JSONDict]:
         """The non-waiting half of getUpdates: confirm, filter, and take what is there."""
@@ -345,6 +407,7 @@ class BotApi:
             reply_markup=markup,
         )
         user.inbox.append(message)
+        self.world.record_reply(user, message)
         self.world.notify(user, message, "new")
         return self.world.message_dict(user, message)
 
@@ -379,6 +442,7 @@ class BotApi:
         message.buttons, message.reply_markup = buttons, markup
         message.edits += 1
         message.edit_date = self.world.now()
+        self.world.record_reply(user, None)
         self.world.notify(user, message, "edit")
         return self.world.message_dict(user, message)
 
@@ -406,7 +470,9 @@ class BotApi:
         url = params.get("url")
         if isinstance(text, str) and len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
-        self.world.users[user_id].callback_answers.append(
+        user = self.world.users[user_id]
+        self.world.record_reply(user, None)
+        user.callback_answers.append(
             CallbackAnswer(
                 query_id=str(query_id),
                 text=text if isinstance(text, str) else None,

@@ -11,25 +11,48 @@ error mapping (BadRequest, Forbidden, RetryAfter, InvalidToken) and its long-pol
         ...
         await sandbox.wait_idle()
         assert "Welcome" in alex.last.text
+
+Beyond the happy path it can misbehave the way Telegram does, on demand (:meth:`Sandbox.add_fault`,
+:meth:`Sandbox.set_flood`), push updates to a webhook, and measure itself (:meth:`Sandbox.stats`,
+:meth:`Sandbox.reply_latencies`). A bot or benchmark in another process reaches the same knobs
+over HTTP, outside the ``/bot<token>/`` prefix (see :mod:`bot.sandbox.control`):
+
+    POST /sandbox/control   {"action": "fault", "method": "sendMessage", "kind": "drop"}
+    GET  /sandbox/stats     counts per method, 429s, injected 5xx, lost replies, per chat
+    GET  /sandbox/idle      {"idle": true} once nothing is pending
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-from bot.sandbox.api import ApiError, BotApi, decode_params
-from bot.sandbox.limits import FloodControl
+from bot.sandbox import control
+from bot.sandbox.api import OTHER_POLLER, WEBHOOK_ACTIVE, ApiError, BotApi, decode_params
+from bot.sandbox.faults import Fault, FaultKind, Faults
+from bot.sandbox.limits import (
+    FLOOD_MODES,
+    Flood,
+    FloodControl,
+    FloodMode,
+    NoFlood,
+    StrictFloodControl,
+)
 from bot.sandbox.state import JSONDict, Listener, RequestRecord, SandboxUser, World
+from bot.sandbox.stats import Counters, reply_latencies, summarise
+from scheduler.clock import system_clock
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,26 +77,47 @@ class Sandbox:
         chat_rate: float = 1.0,
         chat_burst: int = 20,
         clock: Callable[[], float] = time.monotonic,
+        flood: FloodMode = "bucket",
+        strict_global_limit: int = 30,
+        strict_chat_burst: int = 3,
+        auto_users: bool = False,
+        seed: int | None = 0,
+        record_limit: int | None = None,
+        webhook_backoff: tuple[float, float] = (0.05, 1.0),
     ) -> None:
+        """``flood`` picks the limiter (see :mod:`bot.sandbox.limits`): ``bucket`` uses the
+        ``global_*``/``chat_*`` token buckets, ``strict`` Telegram's sliding second with
+        ``strict_*``, ``off`` none. ``seed`` seeds the probabilistic faults.
+        ``record_limit`` keeps only the newest records in :attr:`requests`, so a long
+        benchmark does not grow memory with every call. ``webhook_backoff`` is the first and
+        the longest pause between failed webhook posts.
+        """
         self.token = token
         self._clock = clock
-        self._world = World(bot_id=bot_id, bot_username=bot_username, bot_name=bot_name)
-        self._world.on_update = self._notify_update
-        self._api = BotApi(
-            self._world,
-            FloodControl(
-                global_rate=global_rate,
-                global_burst=global_burst,
-                chat_rate=chat_rate,
-                chat_burst=chat_burst,
-                clock=clock,
-            ),
+        self._bucket_args = {
+            "global_rate": global_rate,
+            "global_burst": global_burst,
+            "chat_rate": chat_rate,
+            "chat_burst": chat_burst,
+        }
+        self._strict_args = {"global_limit": strict_global_limit, "chat_burst": strict_chat_burst}
+        self._world = World(
+            bot_id=bot_id, bot_username=bot_username, bot_name=bot_name, auto_users=auto_users
         )
-        self.requests: list[RequestRecord] = []
+        self._world.on_update = self._notify_update
+        self.counters = Counters()
+        self._flood_mode: FloodMode = flood
+        self._api = BotApi(self._world, self._make_flood(flood), self._count_flood)
+        self._faults = Faults(seed)
+        self._webhook_backoff = webhook_backoff
+        self.requests: deque[RequestRecord] = deque(maxlen=record_limit)
         self._in_flight: dict[int, str] = {}
         self._parked: set[int] = set()
         self._next_request = 0
+        self._poll_generation = 0
         self._wakeup = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._pusher: asyncio.Task[None] | None = None
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -94,7 +138,11 @@ class Sandbox:
         self._loop_thread = threading.get_ident()
         self._stopping = False
         self._wakeup = asyncio.Event()
+        self._stopped = asyncio.Event()
         app = web.Application()
+        app.router.add_post(control.CONTROL_PATH, self._handle_control)
+        app.router.add_get(control.STATS_PATH, self._handle_stats)
+        app.router.add_get(control.IDLE_PATH, self._handle_idle)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -113,7 +161,13 @@ class Sandbox:
         if self._runner is None:
             return
         self._stopping = True
+        self._stopped.set()
         self._wake()
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
         runner, self._runner = self._runner, None
         await runner.cleanup()
         self._base_url = None
@@ -180,7 +234,153 @@ class Sandbox:
         """The recorded calls of one Bot API method (case-insensitive)."""
         return [r for r in self.requests if r.method.lower() == method.lower()]
 
+    @property
+    def auto_users(self) -> bool:
+        """When true, a send to an unknown positive chat id creates that user (benchmarks)."""
+        return self._world.auto_users
+
+    @auto_users.setter
+    def auto_users(self, enabled: bool) -> None:
+        self._world.auto_users = enabled
+
+    @property
+    def webhook_url(self) -> str:
+        """The URL set by setWebhook, "" while the bot polls."""
+        return self._world.webhook_url
+
+    # -- faults and limits -------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        method: str,
+        kind: FaultKind,
+        *,
+        count: int | None = 1,
+        probability: float = 1.0,
+        status: int = 500,
+        delay: float = 30.0,
+    ) -> Fault:
+        """Arm a fault for ``method`` ("*" for any): the next ``count`` calls, or, with
+        ``count=None``, each call with ``probability`` (seeded RNG). See :mod:`bot.sandbox.faults`.
+        """
+        fault = Fault(method, kind, count, probability, status, delay)
+        self.arm(fault)
+        return fault
+
+    def arm(self, fault: Fault) -> None:
+        self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def seed_faults(self, seed: int | None) -> None:
+        self._faults.seed(seed)
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still armed."""
+        return self._faults.armed
+
+    @property
+    def flood_mode(self) -> FloodMode:
+        return self._flood_mode
+
+    def set_flood(
+        self,
+        mode: FloodMode,
+        *,
+        global_limit: int | None = None,
+        chat_burst: int | None = None,
+    ) -> None:
+        """Switch the limiter: "bucket" (default), "strict" or "off"; starts with fresh counts.
+
+        ``global_limit`` and ``chat_burst`` change the strict mode's sends per sliding second
+        and per-chat burst.
+        """
+        if mode not in FLOOD_MODES:
+            raise ValueError(f"unknown flood mode {mode!r}; use one of {FLOOD_MODES}")
+        if global_limit is not None:
+            self._strict_args["global_limit"] = global_limit
+        if chat_burst is not None:
+            self._strict_args["chat_burst"] = chat_burst
+        self._api.flood = self._make_flood(mode)
+        self._flood_mode = mode
+
+    def _make_flood(self, mode: FloodMode) -> Flood:
+        if mode == "off":
+            return NoFlood()
+        if mode == "strict":
+            return StrictFloodControl(
+                global_limit=int(self._strict_args["global_limit"]),
+                chat_burst=int(self._strict_args["chat_burst"]),
+                clock=self._clock,
+            )
+        return FloodControl(
+            global_rate=float(self._bucket_args["global_rate"]),
+            global_burst=int(self._bucket_args["global_burst"]),
+            chat_rate=float(self._bucket_args["chat_rate"]),
+            chat_burst=int(self._bucket_args["chat_burst"]),
+            clock=self._clock,
+        )
+
+    def _count_flood(self) -> None:
+        self.counters.flood_refusals += 1
+
+    # -- measurements ------------------------------------------------------------------------
+
+    def message_counts(self) -> dict[int, int]:
+        """New bot messages per chat id (deletes do not lower it), kept up as they happen."""
+        return dict(self._world.message_counts)
+
+    def reply_latencies(self) -> list[float]:
+        """Seconds from each update a user caused to the bot's next answer in that chat."""
+        return reply_latencies(self._world.users.values())
+
+    def reset_stats(self) -> None:
+        """Start a new measurement: counters, request records and latency stamps go;
+        chats, messages and per-chat message counts stay.
+        """
+        self.counters.reset()
+        self.requests.clear()
+        for user in self._world.users.values():
+            user.updates.clear()
+            user.reply_times.clear()
+
+    def stats(self, *, per_chat: bool = True) -> JSONDict:
+        """Everything a benchmark reads after a run, as JSON-ready values."""
+        counts = self._world.message_counts
+        data: JSONDict = {
+            "requests": dict(self.counters.calls),
+            "statuses": {str(status): n for status, n in self.counters.statuses.items()},
+            "flood_mode": self._flood_mode,
+            "flood_refusals": self.counters.flood_refusals,
+            "injected_errors": self.counters.injected_errors,
+            "lost_replies": self.counters.lost_replies,
+            "conflicts": self.counters.conflicts,
+            "webhook": {
+                "url": self._world.webhook_url,
+                "posts": self.counters.webhook_posts,
+                "failures": self.counters.webhook_failures,
+            },
+            "pending_updates": self.pending_updates,
+            "in_flight": len(self._in_flight) - len(self._parked),
+            "users": len(self._world.users),
+            "messages": sum(counts.values()),
+            "chats_with_messages": len(counts),
+            "max_messages_per_chat": max(counts.values(), default=0),
+            "reply_latency": summarise(self.reply_latencies()),
+            "faults_armed": [fault.to_json() for fault in self._faults.armed],
+            "process_cpu_seconds": time.process_time(),
+        }
+        if per_chat:
+            data["messages_per_chat"] = {str(chat): n for chat, n in counts.items()}
+        return data
+
     # -- idleness ----------------------------------------------------------------------------
+
+    def busy_reason(self, extra: Callable[[], bool] | None = None) -> str | None:
+        """What keeps the sandbox from being idle right now, or None (see :meth:`wait_idle`)."""
+        return self._busy_reason(extra)
 
     def _busy_reason(self, extra: Callable[[], bool] | None) -> str | None:
         reasons: list[str] = []
@@ -203,8 +403,9 @@ class Sandbox:
     ) -> None:
         """Return once nothing is pending, on two checks in a row a few milliseconds apart.
 
-        Idle means: every update confirmed (the bot called getUpdates with a greater offset),
-        no Bot API request in flight except a parked long poll, and ``extra()`` true. PTB's
+        Idle means: every update confirmed (the bot called getUpdates with a greater offset,
+        or the webhook receiver answered 2xx), no Bot API request in flight except a parked
+        long poll or a reply a fault is holding back, and ``extra()`` true. PTB's
         updater confirms an update as soon as it has queued it, before a handler has run, so
         pass ``extra`` (e.g. "the Application's update queue is empty and no handler is
         running") when a handler may take a while before its first request.
@@ -246,15 +447,28 @@ class Sandbox:
         if match is None:
             return _json(ApiError(404, "Not Found").payload(), 404)
         method = match["method"]
-        record = RequestRecord(method=method, params={}, status=0, time=self._clock())
+        record = RequestRecord(
+            method=method,
+            params={},
+            status=0,
+            time=self._clock(),
+            received=time.monotonic(),
+            received_utc=system_clock(),
+        )
         self.requests.append(record)
+        self.counters.calls[method] += 1
         key = self._next_request
         self._next_request += 1
         self._in_flight[key] = method
+        fault: Fault | None = None
         try:
             if match["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             record.params = decode_params(await _read_params(request))
+            fault = self._faults.pick(method)
+            if fault is not None and fault.kind == "error":
+                self.counters.injected_errors += 1
+                raise ApiError(fault.status, fault.description)
             result = await self._call(key, method, record.params)
         except ApiError as exc:
             status, payload = exc.status, exc.payload()
@@ -266,8 +480,22 @@ class Sandbox:
         else:
             status, payload = 200, {"ok": True, "result": result}
         finally:
+            # A reply a fault loses is no longer "in flight": the call is done, only the
+            # client does not know it, so wait_idle does not wait for the held reply.
             self._in_flight.pop(key, None)
         record.status = status
+        self.counters.statuses[status] += 1
+        if fault is not None:
+            record.fault = fault.kind
+        if fault is not None and fault.kind != "error":
+            self.counters.lost_replies += 1
+            if fault.kind == "drop":
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=status)  # never reaches the client
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), fault.delay)
+        record.answered, record.answered_utc = time.monotonic(), system_clock()
         return _json(payload, status)
 
     async def _call(self, key: int, method: str, params: JSONDict) -> object:
@@ -277,15 +505,32 @@ class Sandbox:
         handler = self._api.methods.get(name)
         if handler is None:
             raise ApiError(404, "Not Found")
-        return handler(params)
+        result = handler(params)
+        if name in ("setwebhook", "deletewebhook"):
+            self._ensure_pusher()
+        return result
 
     async def _get_updates(self, key: int, params: JSONDict) -> list[JSONDict]:
-        """Answer at once when updates exist; else park until one arrives or the timeout."""
+        """Answer at once when updates exist; else park until one arrives or the timeout.
+
+        As Telegram does, a getUpdates that arrives while another is parked ends the older
+        one with 409, and none is served while a webhook is set.
+        """
+        if self._world.webhook_url:
+            self.counters.conflicts += 1
+            raise ApiError(409, WEBHOOK_ACTIVE)
+        self._poll_generation += 1
+        generation = self._poll_generation
+        if self._parked:
+            self._wake()
         loop = asyncio.get_running_loop()
         timeout = params.get("timeout", 0)
         wait = float(timeout) if isinstance(timeout, int | float) else 0.0
         deadline = loop.time() + max(0.0, wait)
         while True:
+            if generation != self._poll_generation:
+                self.counters.conflicts += 1
+                raise ApiError(409, OTHER_POLLER)
             wakeup = self._wakeup
             updates = self._api.poll(params)
             remaining = deadline - loop.time()
@@ -298,6 +543,87 @@ class Sandbox:
                 pass
             finally:
                 self._parked.discard(key)
+
+    # -- webhook -----------------------------------------------------------------------------
+
+    def _ensure_pusher(self) -> None:
+        """Run the webhook pusher while a webhook is set; it ends itself when deleted."""
+        self._wake()
+        if self._world.webhook_url and (self._pusher is None or self._pusher.done()):
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+
+    async def _push_updates(self) -> None:
+        """POST each pending update, oldest first, until the receiver answers 2xx.
+
+        An update leaves the queue only on 2xx, so ``wait_idle`` and pending_update_count
+        count it until then; a failure is kept as last_error_message and retried after a
+        backoff that doubles up to the configured maximum. One connection, in order.
+        """
+        first, longest = self._webhook_backoff
+        backoff = first
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not self._stopping and self._world.webhook_url:
+                wakeup = self._wakeup
+                self._world.drop_disallowed()
+                if not self._world.updates:
+                    await wakeup.wait()
+                    continue
+                update = self._world.updates[0]
+                url, secret = self._world.webhook_url, self._world.webhook_secret
+                headers = {SECRET_HEADER: secret} if secret else {}
+                error = await _post(session, url, update, headers)
+                self.counters.webhook_posts += 1
+                if error is None:
+                    backoff = first
+                    if self._world.updates and self._world.updates[0] is update:
+                        self._world.updates.pop(0)
+                    continue
+                self.counters.webhook_failures += 1
+                self._world.webhook_last_error = (self._world.now(), error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), backoff)
+                backoff = min(longest, backoff * 2)
+
+    # -- control -----------------------------------------------------------------------------
+
+    async def _handle_control(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _json({"ok": False, "description": "the body must be a JSON object"}, 400)
+        try:
+            result = control.apply(self, body)
+        except (ValueError, TypeError, LookupError) as exc:
+            return _json({"ok": False, "description": str(exc)}, 400)
+        return _json({"ok": True, "result": result}, 200)
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        per_chat = request.query.get("per_chat", "1").lower() not in ("0", "false", "no")
+        return _json({"ok": True, "result": self.stats(per_chat=per_chat)}, 200)
+
+    async def _handle_idle(self, _request: web.Request) -> web.Response:
+        reason = self.busy_reason()
+        return _json({"ok": True, "result": {"idle": reason is None, "reason": reason}}, 200)
+
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+async def _post(
+    session: aiohttp.ClientSession, url: str, update: JSONDict, headers: dict[str, str]
+) -> str | None:
+    """POST one update; None on 2xx, else the error Telegram would show in getWebhookInfo."""
+    try:
+        async with session.post(url, json=update, headers=headers) as response:
+            await response.read()
+            if 200 <= response.status < 300:
+                return None
+            return f"Wrong response from the webhook: {response.status} {response.reason}"
+    except TimeoutError:
+        return "Read timeout expired"
+    except aiohttp.ClientError as exc:
+        return f"Connection failed: {type(exc).__name__}"
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:

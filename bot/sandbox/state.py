@@ -12,9 +12,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lessons.telegram_html import utf16_len
+from scheduler.clock import system_clock
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ class BotMessage:
     date: int = 0
     edit_date: int | None = None
     reply_markup: JSONDict | None = None
+    sent: float = 0.0
+    """Monotonic seconds when the sandbox accepted it (for update -> reply latency)."""
+    sent_utc: datetime | None = None
 
     def button_labels(self) -> list[str]:
         return [button.text for row in self.buttons for button in row]
@@ -91,13 +96,34 @@ class CallbackAnswer:
 
 @dataclass
 class RequestRecord:
-    """One Bot API call as the sandbox received it; ``status`` is 0 while still in flight."""
+    """One Bot API call as the sandbox received it; ``status`` is 0 while still in flight.
+
+    ``time`` is the (injectable) flood clock; ``received``/``answered`` are monotonic seconds
+    and ``*_utc`` wall-clock instants, so a benchmark can line them up with its own logs.
+    ``fault`` names an injected fault ("error", "drop", "delay"); for a lost reply ``status``
+    is what the sandbox would have answered, and ``answered`` stays None.
+    """
 
     method: str
     params: JSONDict
     status: int
     time: float
     description: str | None = None
+    received: float = 0.0
+    received_utc: datetime | None = None
+    answered: float | None = None
+    answered_utc: datetime | None = None
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateStamp:
+    """When the sandbox created an update (a user typed or pressed): latency starts here."""
+
+    update_id: int
+    kind: str
+    created: float
+    created_utc: datetime
 
 
 class SandboxUser:
@@ -128,6 +154,12 @@ class SandboxUser:
         self.inbox: list[BotMessage] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.message_ids: set[int] = set()
+        self.updates: list[UpdateStamp] = []
+        """The updates this user caused, oldest first."""
+        self.reply_times: list[float] = []
+        """Monotonic instants of the bot's answers here: new messages, edits, callback answers."""
+        self.sent_count = 0
+        """New messages the bot sent here (deletes do not lower it): the duplicates check."""
         self._last_message_id = 0
 
     def __repr__(self) -> str:
@@ -184,7 +216,7 @@ class SandboxUser:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
             ]
-        self._world.enqueue("message", message)
+        self._world.enqueue("message", message, self)
         return message_id
 
     def _find_message(self, message_id: int | None, *, with_buttons: bool) -> BotMessage:
@@ -231,6 +263,7 @@ class SandboxUser:
                 "chat_instance": str(self.id * 7919 + 17),
                 "data": data,
             },
+            self,
         )
         return query_id
 
@@ -264,13 +297,16 @@ class SandboxUser:
                 "old_chat_member": member(old),
                 "new_chat_member": member(new),
             },
+            self,
         )
 
 
 class World:
     """Everything Telegram would remember for one bot: chats, messages, updates, commands."""
 
-    def __init__(self, *, bot_id: int, bot_username: str, bot_name: str) -> None:
+    def __init__(
+        self, *, bot_id: int, bot_username: str, bot_name: str, auto_users: bool = False
+    ) -> None:
         self.bot_user: JSONDict = {
             "id": bot_id,
             "is_bot": True,
@@ -284,6 +320,13 @@ class World:
         self.listeners: list[Listener] = []
         self.callback_queries: dict[str, tuple[int, bool]] = {}
         self.on_update: Callable[[], None] = lambda: None
+        self.auto_users = auto_users
+        """Create a user on the fly for a send to any unknown positive chat id (benchmarks)."""
+        self.message_counts: dict[int, int] = {}
+        """New bot messages per chat id, kept as they happen so reading them is cheap."""
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_last_error: tuple[int, str] | None = None
         self._next_update_id = 1
         self._next_query_id = 1
 
@@ -315,12 +358,23 @@ class World:
         self.users[user_id] = created
         return created
 
-    def enqueue(self, kind: str, payload: JSONDict) -> int:
+    def enqueue(self, kind: str, payload: JSONDict, user: SandboxUser | None = None) -> int:
         update_id = self._next_update_id
         self._next_update_id += 1
+        if user is not None:
+            user.updates.append(UpdateStamp(update_id, kind, time.monotonic(), system_clock()))
         self.updates.append({"update_id": update_id, kind: payload})
         self.on_update()
         return update_id
+
+    def record_reply(self, user: SandboxUser, message: BotMessage | None) -> None:
+        """The bot answered in this chat: stamp it; a new message also counts for the chat."""
+        now = time.monotonic()
+        user.reply_times.append(now)
+        if message is not None:
+            message.sent, message.sent_utc = now, system_clock()
+            user.sent_count += 1
+            self.message_counts[user.id] = user.sent_count
 
     def confirm(self, offset: int) -> None:
         """getUpdates with ``offset`` confirms every update with a smaller id."""
