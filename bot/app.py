@@ -7,6 +7,7 @@ same Application here and start it with `bot.runner.running`.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, LinkPreviewOptions
@@ -24,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.activity import Activity, TrackingUpdateProcessor
 from bot.commands import COMMANDS
 from bot.handlers import errors, router
@@ -100,14 +102,24 @@ def build_application(
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job callback: a thin shim over scheduler.tick.run_tick with the injected clock."""
+    """Job callback: a thin shim over scheduler.tick.run_tick with the injected clock.
+
+    It also feeds the metrics: outcomes, duration and the finish time /healthz reads.
+    """
     activity = context.job.data if context.job else None
     svc = services(context)
-    if isinstance(activity, Activity):
-        async with activity.working():
-            await run_tick(svc.clock, svc.lessons)
-    else:  # pragma: no cover - always set by build_application
-        await run_tick(svc.clock, svc.lessons)
+    metrics.METRICS.tick_started()
+    started = time.monotonic()
+    try:
+        if isinstance(activity, Activity):
+            async with activity.working():
+                report = await run_tick(svc.clock, svc.lessons)
+        else:  # pragma: no cover - always set by build_application
+            report = await run_tick(svc.clock, svc.lessons)
+    except BaseException:
+        metrics.METRICS.tick_aborted()
+        raise
+    metrics.tick_finished(report, time.monotonic() - started)
 
 
 async def register_commands(app: BridgesApp) -> None:

@@ -44,6 +44,8 @@ class TickReport:
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    resent: int = 0  # lessons sent again after an expired lease
+    unknown: int = 0  # sends whose reply was lost; the lease decides
 
 
 def course_outline(course: Course) -> list[CourseEntry]:
