@@ -136,8 +136,10 @@ class BotApi:
     def __init__(self, world: World, flood: FloodControl) -> None:
         self.world = world
         self.flood = flood
+        self.webhook_url = ""  # what setWebhook stored; getUpdates ignores it (tests drive both)
         self.methods: dict[str, Callable[[JSONDict], object]] = {
             "getme": self.get_me,
+            "setwebhook": self.set_webhook,
             "deletewebhook": self.delete_webhook,
             "getwebhookinfo": self.get_webhook_info,
             "setmycommands": self.set_my_commands,
@@ -256,14 +258,22 @@ class BotApi:
             "has_main_web_app": False,
         }
 
+    def set_webhook(self, params: JSONDict) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str):
+            raise bad_request("bad webhook: URL must be a string")
+        self.webhook_url = url
+        return True
+
     def delete_webhook(self, params: JSONDict) -> bool:
+        self.webhook_url = ""
         if params.get("drop_pending_updates") is True:
             self.world.updates.clear()
         return True
 
     def get_webhook_info(self, _params: JSONDict) -> JSONDict:
         return {
-            "url": "",
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self.world.updates),
         }
