@@ -53,10 +53,10 @@ def sample(text: str, name: str, labels: str = "") -> float:
     return float(match[1])
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll a condition (never a fixed sleep): the JobQueue ticks on its own schedule."""
-    async with asyncio.timeout(timeout):
-        while not condition():
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Poll a condition with a deadline (never a fixed sleep): the JobQueue ticks on its own."""
+    async with asyncio.timeout(15):
+        while not condition():  # noqa: ASYNC110 - no event exists for "the tick finished"
             await asyncio.sleep(0.01)
 
 
@@ -205,9 +205,7 @@ async def test_webhook_takes_updates_only_with_the_secret(tmp_path: Path, course
                 tick_seconds=3600,
             )
             health = Health(HealthProbe(engine), Metrics(), tick_seconds=None)
-            web_app = build_web_app(
-                health, Metrics(), clock, Webhook("/telegram", SECRET, app)
-            )
+            web_app = build_web_app(health, Metrics(), clock, Webhook("/telegram", SECRET, app))
             url = "https://bridges.example/telegram"
             async with running_webhook(
                 app, web_app, url=url, secret=SECRET, host="127.0.0.1", port=0
