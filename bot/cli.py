@@ -104,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets.append(settings.webhook_secret.get_secret_value())
     configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
     try:
-        return asyncio.run(_run(settings, token, role, args.metrics_port))
+        metrics_port = args.metrics_port or settings.metrics_port
+        return asyncio.run(_run(settings, token, role, metrics_port))
     except CourseError as error:
         print(f"bridges: {error}", file=sys.stderr)  # noqa: T201
         return 2
@@ -188,7 +189,10 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
                 await stack.enter_async_context(running_worker(app))
             else:
                 await stack.enter_async_context(running(app))
-            if metrics_port is not None:
+            # A webhook process already serves both paths on its listen port.
+            if metrics_port is not None and not (
+                role == "webhook" and metrics_port == settings.listen_port
+            ):
                 ops = web.build_web_app(health, METRICS, system_clock)
                 await stack.enter_async_context(
                     web.serving(ops, settings.listen_host, metrics_port)

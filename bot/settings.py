@@ -16,7 +16,10 @@ WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 class Settings(BaseSettings):
     """Built once in the CLI; other packages receive plain values, never this object."""
 
-    model_config = SettingsConfigDict(env_prefix="BRIDGES_", env_file=".env", extra="ignore")
+    # An empty variable (as the example env file has) means "use the default".
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGES_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -32,6 +35,8 @@ class Settings(BaseSettings):
     # Where the webhook (and /healthz, /metrics) server listens.
     listen_host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on all interfaces
     listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Serve /healthz and /metrics on this port (as `--metrics-port`, which wins); unset: don't.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
 
 class SettingError(ValueError):
