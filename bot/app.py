@@ -7,6 +7,7 @@ same Application here and start it with `bot.runner.running`.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any, TypeAlias
 
@@ -24,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.activity import Activity, TrackingUpdateProcessor
 from bot.budget import SendBudget, SlotSource
 from bot.commands import COMMANDS
@@ -110,14 +112,24 @@ def build_application(
 
 
 async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job callback: a thin shim over scheduler.tick.run_tick with the injected clock."""
+    """Job callback: a thin shim over scheduler.tick.run_tick with the injected clock.
+
+    It also feeds the metrics: outcomes, duration and the finish time /healthz reads.
+    """
     activity = context.job.data if context.job else None
     svc = services(context)
-    if isinstance(activity, Activity):
-        async with activity.working():
-            await run_tick(svc.clock, svc.lessons, early=svc.send_early)
-    else:  # pragma: no cover - always set by build_application
-        await run_tick(svc.clock, svc.lessons, early=svc.send_early)
+    metrics.METRICS.tick_started()
+    started = time.monotonic()
+    try:
+        if isinstance(activity, Activity):
+            async with activity.working():
+                report = await run_tick(svc.clock, svc.lessons, early=svc.send_early)
+        else:  # pragma: no cover - always set by build_application
+            report = await run_tick(svc.clock, svc.lessons, early=svc.send_early)
+    except BaseException:
+        metrics.METRICS.tick_aborted()
+        raise
+    metrics.tick_finished(report, time.monotonic() - started)
 
 
 async def register_commands(app: BridgesApp) -> None:

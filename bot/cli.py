@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.logs import configure_logging
-from bot.settings import Settings, TokenError, checked_token
+from bot.settings import WEBHOOK_SECRET_SHAPE, SettingError, Settings, checked_token
 from lessons.check import check_course, preview
 from lessons.loader import CourseError, load_course
 from scheduler.clock import system_clock
@@ -24,12 +24,24 @@ from storage.repo import Repo
 log = logging.getLogger("bridges")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    # python-telegram-bot 22 opts in to timedelta durations with this (and warns without it).
-    os.environ.setdefault("PTB_TIMEDELTA", "1")
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; tests/test_deploy.py parses deploy/'s commands with it."""
     parser = argparse.ArgumentParser(prog="bridges", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling); needs BRIDGES_TELEGRAM_TOKEN")
+    run = commands.add_parser(
+        "run", help="run the bot: updates (long polling, or --webhook) and the tick"
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on BRIDGES_WEBHOOK_URL instead of polling (any number of processes)",
+    )
+    run.add_argument("--metrics-port", type=_port, help="serve /healthz and /metrics on this port")
+    worker = commands.add_parser("worker", help="run the tick only (more sending capacity)")
+    worker.add_argument(
+        "--metrics-port", type=_port, help="serve /healthz and /metrics on this port"
+    )
+    commands.add_parser("doctor", help="check the token, database, lessons, webhook and clock")
     demo = commands.add_parser("demo", help="chat with Bridges offline, in this terminal")
     demo.add_argument("--database", help="SQLite file to use (default: a fresh temporary one)")
     db = commands.add_parser("db", help="database schema")
@@ -41,6 +53,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = lesson_commands.add_parser("preview", help="print a lesson as a learner sees it")
     show.add_argument("--day", type=int, required=True)
     show.add_argument("--lang", choices=("en", "nl"), default="en")
+    return parser
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 opts in to timedelta durations with this (and warns without it).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     try:
@@ -56,21 +82,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_course()
         return preview(args.day, args.lang)
     if args.command == "db":
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, fmt=settings.log_format)
         asyncio.run(_upgrade(settings.database_url))
         return 0
     if args.command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(database=args.database))
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
+
+        return asyncio.run(run_doctor(settings, color=sys.stdout.isatty()))
     try:
         token = checked_token(settings)
-    except TokenError as error:
+        role = _role(args, settings)
+    except SettingError as error:
         print(f"bridges: {error}", file=sys.stderr)  # noqa: T201
         return 2
-    configure_logging(settings.log_level, secrets=[token])
+    secrets = [token]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
     try:
-        return asyncio.run(_run(settings, token))
+        metrics_port = args.metrics_port or settings.metrics_port
+        return asyncio.run(_run(settings, token, role, metrics_port))
     except CourseError as error:
         print(f"bridges: {error}", file=sys.stderr)  # noqa: T201
         return 2
@@ -85,12 +120,35 @@ async def _upgrade(url: str) -> None:
         await engine.dispose()
 
 
-async def _run(settings: Settings, token: str) -> int:
-    """`bridges run`: migrate, then poll Telegram until SIGINT or SIGTERM."""
+def _role(args: argparse.Namespace, settings: Settings) -> str:
+    """`poll`, `webhook` or `worker`; a webhook needs its URL and secret, said plainly."""
+    if args.command == "worker":
+        return "worker"
+    if not args.webhook:
+        return "poll"
+    if not settings.webhook_url.strip():
+        raise SettingError(
+            "BRIDGES_WEBHOOK_URL is not set: `run --webhook` needs the public HTTPS URL "
+            "Telegram posts updates to."
+        )
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not WEBHOOK_SECRET_SHAPE.match(secret):
+        raise SettingError(
+            "BRIDGES_WEBHOOK_SECRET must be 1-256 letters, digits, _ or - "
+            "(Telegram sends it back with every update)."
+        )
+    return "webhook"
+
+
+async def _run(settings: Settings, token: str, role: str, metrics_port: int | None) -> int:
+    """`bridges run` / `bridges worker`: migrate, then serve in `role` until SIGINT or SIGTERM."""
     from telegram.error import InvalidToken, NetworkError
 
+    from bot import web
     from bot.app import build_application
-    from bot.runner import running
+    from bot.metrics import METRICS
+    from bot.runner import running, running_webhook, running_worker
+    from storage.health import HealthProbe
 
     course = load_course()
     engine = create_engine(settings.database_url)
@@ -108,10 +166,40 @@ async def _run(settings: Settings, token: str) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    health = web.Health(HealthProbe(engine), METRICS, tick_seconds=settings.tick_seconds)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    webhook = None
+    if role == "webhook":
+        webhook = web.Webhook(web.webhook_path(settings.webhook_url), secret, app)
+    web_app = web.build_web_app(health, METRICS, system_clock, webhook)
     try:
-        async with running(app):
+        async with contextlib.AsyncExitStack() as stack:
+            if role == "webhook":
+                await stack.enter_async_context(
+                    running_webhook(
+                        app,
+                        web_app,
+                        url=settings.webhook_url,
+                        secret=secret,
+                        host=settings.listen_host,
+                        port=settings.listen_port,
+                    )
+                )
+            elif role == "worker":
+                await stack.enter_async_context(running_worker(app))
+            else:
+                await stack.enter_async_context(running(app))
+            # A webhook process already serves both paths on its listen port.
+            if metrics_port is not None and not (
+                role == "webhook" and metrics_port == settings.listen_port
+            ):
+                ops = web.build_web_app(health, METRICS, system_clock)
+                await stack.enter_async_context(
+                    web.serving(ops, settings.listen_host, metrics_port)
+                )
             log.info(
-                "Bridges is running: %d lessons, database %s, tick every %ss",
+                "Bridges is running (%s): %d lessons, database %s, tick every %ss",
+                role,
                 course.length,
                 redact_url(settings.database_url),
                 settings.tick_seconds,

@@ -1,15 +1,18 @@
-"""Logging set-up: to standard error, with secrets redacted.
+"""Logging set-up: to standard error, with secrets redacted, as text or JSON lines.
 
 httpx logs every request URL at INFO, and Telegram's URLs contain the bot
 token; those loggers are turned down to WARNING and a filter on every handler
-replaces any secret that still slips into a record.
+replaces any secret that still slips into a record. The filter runs before
+the formatter, so the JSON lines a log collector reads are redacted too.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 REDACTED = "[REDACTED]"
 
@@ -41,9 +44,32 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(
+    level: str = "INFO", secrets: Iterable[str] = (), *, fmt: str = "text"
+) -> None:
+    """Log to standard error as `text` (the default) or `json` lines, with `secrets` redacted."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

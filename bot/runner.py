@@ -1,7 +1,16 @@
-"""Starts and stops an Application by hand, inside a loop we own.
+"""Starts and stops an Application by hand, inside a loop we own, in one of three roles.
 
 `bridges run`, `bridges demo` and the end-to-end tests share this runner, so
-they all start the bot the same way: never `run_polling()` inside another loop.
+they all start the bot the same way: never `run_polling()` or `run_webhook()`
+inside another loop. The roles differ only in where updates come from:
+
+- `running`: long polling (Telegram allows one poller per bot) plus the tick;
+- `running_webhook`: updates posted to our aiohttp server, so any number of
+  processes can sit behind a load balancer, plus the tick;
+- `running_worker`: the tick only, for more sending capacity.
+
+Every role runs the tick; on PostgreSQL the claim's SKIP LOCKED lets any mix
+share the work without sending a lesson twice.
 """
 
 from __future__ import annotations
@@ -9,10 +18,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from aiohttp import web
 from telegram import Update
 
 from bot.app import BridgesApp, register_commands
 from bot.services import SERVICES_KEY, Services
+from bot.web import serving
 
 POLL_TIMEOUT_SECONDS = 10
 
@@ -39,5 +50,47 @@ async def running(
                 svc.lessons.stopping.set()
             if app.updater.running:
                 await app.updater.stop()
+            if app.running:
+                await app.stop()
+
+
+@asynccontextmanager
+async def running_webhook(
+    app: BridgesApp,
+    web_app: web.Application,
+    *,
+    url: str,
+    secret: str,
+    host: str,
+    port: int,
+) -> AsyncIterator[web.AppRunner]:
+    """Start handlers and jobs, then the web server, then tell Telegram where to post.
+
+    The webhook is set last, once something listens. It is not deleted on
+    the way out: other replicas behind the same URL keep taking updates, and
+    Telegram keeps what it cannot deliver for a while.
+    """
+    async with app:
+        await register_commands(app)
+        await app.start()
+        try:
+            async with serving(web_app, host, port) as runner:
+                await app.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                )
+                yield runner
+        finally:
+            if app.running:
+                await app.stop()
+
+
+@asynccontextmanager
+async def running_worker(app: BridgesApp) -> AsyncIterator[BridgesApp]:
+    """Start the job queue (the tick) and nothing that takes updates."""
+    async with app:
+        await app.start()
+        try:
+            yield app
+        finally:
             if app.running:
                 await app.stop()

@@ -3,26 +3,47 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+# What Telegram accepts as setWebhook's secret_token.
+WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
     """Built once in the CLI; other packages receive plain values, never this object."""
 
-    model_config = SettingsConfigDict(env_prefix="BRIDGES_", env_file=".env", extra="ignore")
+    # An empty variable (as the example env file has) means "use the default".
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGES_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite:///bridges.db"
     tick_seconds: float = Field(default=5.0, gt=0, le=3600)
     log_level: str = "INFO"
+    # `text` for people reading a terminal, `json` (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # `bridges run --webhook`: the public HTTPS URL Telegram posts updates to, and the
+    # secret it sends back in X-Telegram-Bot-Api-Secret-Token so strangers get 403.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    # Where the webhook (and /healthz, /metrics) server listens.
+    listen_host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on all interfaces
+    listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Serve /healthz and /metrics on this port (as `--metrics-port`, which wins); unset: don't.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
 
-class TokenError(ValueError):
+class SettingError(ValueError):
+    """A setting a command needs is missing or malformed; the message says which, not its value."""
+
+
+class TokenError(SettingError):
     """The token is missing or not shaped like one; says so without repeating it."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -28,6 +28,9 @@ MIGRATIONS = Path(str(files("storage.migrations")))
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that marks an engine view whose transactions only read.
 READ_ONLY = "bridges_read_only"
+# pg_advisory_xact_lock key for migrations ("bridges" in ASCII, a fixed 64-bit number):
+# N processes starting together queue on it and the first one migrates.
+MIGRATION_LOCK_KEY = 0x62726964676573
 
 
 def normalise_url(url: str) -> str:
@@ -97,6 +100,9 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Config, str], None], rev
 
     Alembic is synchronous; it gets our connection through ``run_sync`` (the
     cookbook's connection sharing) so no second event loop is ever started.
+    On PostgreSQL the transaction first takes an advisory lock, held until it
+    commits: processes started together (replicas, a worker and a bot) wait
+    for the first, then find the schema at head and change nothing.
     """
 
     def _run(connection: Connection) -> None:
@@ -105,4 +111,8 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Config, str], None], rev
         step(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(_run)

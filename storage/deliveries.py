@@ -65,7 +65,8 @@ class _Plan:
     next_due_at: datetime
 
 
-def _due_filter(now: datetime, early: timedelta) -> list[Any]:
+def due_filter(now: datetime, early: timedelta) -> list[Any]:
+    """Who is due by `now + early`: the claim's condition, shared with the health probe."""
     return [
         col(Learner.next_due_at) <= now + early,
         Learner.status == LearnerStatus.ACTIVE,
@@ -128,7 +129,7 @@ class DeliveryStore(RepoBase):
                 col(Learner.daily_time),
                 col(Learner.next_due_at),
             )
-            .where(*_due_filter(now, early))
+            .where(*due_filter(now, early))
             .order_by(col(Learner.next_due_at))
             .limit(limit)
         )
@@ -393,7 +394,7 @@ class DeliveryStore(RepoBase):
         """When the longest-waiting due learner was due (None when nobody is): lateness."""
         async with self._reads() as session:
             result = await session.exec(
-                select(func.min(Learner.next_due_at)).where(*_due_filter(now, timedelta(0)))
+                select(func.min(Learner.next_due_at)).where(*due_filter(now, timedelta(0)))
             )
             value = result.one()
             return value if isinstance(value, datetime) else None

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.sandbox import Sandbox
+from scheduler.clock import system_clock
+from storage.db import create_engine, upgrade_schema
+from storage.repo import Repo
+from tests.helpers import make_learner
 
 TOKEN = "123456:" + "Q" * 35
 
@@ -142,3 +150,75 @@ async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
         logged = stderr.decode()
         assert "Bridges is running" in logged
         assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_bridges_worker_ticks_without_taking_updates_and_stops_on_sigterm(tmp_path: Path):
+    """`bridges worker --metrics-port N` sends a due lesson, serves /healthz, exits 0."""
+    database = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = create_engine(database)
+    await upgrade_schema(engine)
+    two_days_ago = system_clock() - timedelta(days=2)
+    await make_learner(Repo(engine), two_days_ago, zone="UTC", daily_time="00:00")
+    await engine.dispose()
+    port = _free_port()
+    async with Sandbox(token=TOKEN) as sandbox:
+        alex = sandbox.user(1001, "Alex")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "worker",
+            "--metrics-port",
+            str(port),
+            cwd=tmp_path,
+            env=_env(
+                tmp_path,
+                BRIDGES_TELEGRAM_TOKEN=TOKEN,
+                BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
+                BRIDGES_TICK_SECONDS="1",
+                BRIDGES_LISTEN_HOST="127.0.0.1",
+                BRIDGES_LOG_FORMAT="json",
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await _wait_for(sandbox, lambda: len(alex.inbox) >= 2)
+            assert "Day 1 of" in alex.inbox[0].text
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200, await response.text()
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert 'bridges_lessons_total{outcome="sent"} 1.0' in await response.text()
+            assert sandbox.calls("getUpdates") == []
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert process.returncode == 0, stderr.decode()
+        lines = [json.loads(line) for line in stderr.decode().splitlines()]
+        assert any("Bridges is running (worker)" in line["message"] for line in lines)
+        assert TOKEN.split(":")[1] not in stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "BRIDGES_WEBHOOK_URL is not set"),
+        ({"BRIDGES_WEBHOOK_URL": "https://bridges.example/tg"}, "BRIDGES_WEBHOOK_SECRET must"),
+        (
+            {"BRIDGES_WEBHOOK_URL": "https://x.example/tg", "BRIDGES_WEBHOOK_SECRET": "a b"},
+            "BRIDGES_WEBHOOK_SECRET must",
+        ),
+    ],
+)
+def test_webhook_needs_its_url_and_secret(tmp_path: Path, env: dict[str, str], expected: str):
+    result = _bridges("run", "--webhook", tmp_path=tmp_path, BRIDGES_TELEGRAM_TOKEN=TOKEN, **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bridges: ") and expected in lines[0]
