@@ -65,10 +65,18 @@ class LessonService:
         lesson = self.course.by_id(claim.language, claim.lesson_id)
         if lesson is None:  # a lesson removed from the course after it was claimed
             lesson = self.course.lesson(claim.language, min(claim.lesson_day, self.course.length))
-        recalled = None
-        if lesson.recall is not None:
-            recalled = await self.repo.recalled_answer(claim.learner_id, lesson.recall)
-        return self.renderer.render(lesson, name=claim.first_name, recalled=recalled)
+        answers = {}  # earlier answers the lesson shows back or branches on; missing ones skipped
+        for lesson_id in lesson.looks_back():
+            answer = await self.repo.recalled_answer(claim.learner_id, lesson_id)
+            if answer is not None:
+                answers[lesson_id] = answer
+        timezone = getattr(claim, "timezone", None)  # the claim does not carry the zone yet
+        if timezone is None and lesson.helplines:
+            learner = await self.repo.get_learner(claim.learner_id)
+            timezone = learner.timezone if learner is not None else None
+        return self.renderer.render(
+            lesson, name=claim.first_name, answers=answers, timezone=timezone
+        )
 
     async def deliver(self, claim: Claim, now: datetime) -> SendResult:
         """Render, send and record one claimed delivery."""
