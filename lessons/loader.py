@@ -297,16 +297,19 @@ def _read_recall(
 def _read_branch(
     path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
 ) -> Branch | None:
-    """`branch: {on: <earlier choice lesson>, paths: {<value>: {text, practice}}}`."""
+    """`branch: {from: <earlier choice lesson>, paths: {<value>: {text, practice}}}`.
+
+    The key is `from`, not `on`: YAML 1.1 reads a bare `on` as true.
+    """
     if raw is None:
         return None
     line = lines.get("branch", 1)
-    if not isinstance(raw, dict) or set(raw) != {"on", "paths"}:
-        problems.append(Problem(path, line, "branch: needs exactly `on` and `paths`"))
+    if not isinstance(raw, dict) or set(raw) != {"from", "paths"}:
+        problems.append(Problem(path, line, "branch: needs exactly `from` and `paths`"))
         return None
-    on, paths = raw["on"], raw["paths"]
+    on, paths = raw["from"], raw["paths"]
     if not isinstance(on, str) or not on.strip():
-        problems.append(Problem(path, lines.get("branch.on", line), "branch on: a lesson id"))
+        problems.append(Problem(path, lines.get("branch.from", line), "branch from: a lesson id"))
         return None
     if not isinstance(paths, dict) or not paths:
         problems.append(Problem(path, lines.get("branch.paths", line), "branch paths: a mapping"))
@@ -523,12 +526,12 @@ def _look_back_problems(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Proble
     if lesson.branch is None:
         return found
     on = lesson.branch.on
-    line = lesson.line_of("branch.on")
+    line = lesson.line_of("branch.from")
     target = by_id.get(on)
     if target is None or target.day >= lesson.day:
-        found.append(Problem(lesson.path, line, f"branch on {on!r}: not an earlier lesson"))
+        found.append(Problem(lesson.path, line, f"branch from {on!r}: not an earlier lesson"))
     elif target.checkin.kind != "choice":
-        found.append(Problem(lesson.path, line, f"branch on {on!r}: its check-in is not a choice"))
+        found.append(Problem(lesson.path, line, f"branch from {on!r}: its check-in is not a choice"))
     else:
         for value, _path in lesson.branch.paths:
             if value not in target.checkin.values():
