@@ -531,7 +531,9 @@ def _look_back_problems(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Proble
     if target is None or target.day >= lesson.day:
         found.append(Problem(lesson.path, line, f"branch from {on!r}: not an earlier lesson"))
     elif target.checkin.kind != "choice":
-        found.append(Problem(lesson.path, line, f"branch from {on!r}: its check-in is not a choice"))
+        found.append(
+            Problem(lesson.path, line, f"branch from {on!r}: its check-in is not a choice")
+        )
     else:
         for value, _path in lesson.branch.paths:
             if value not in target.checkin.values():
