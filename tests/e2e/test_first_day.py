@@ -24,5 +24,5 @@ async def test_onboarding_with_buttons_ends_with_the_first_lesson(
     lesson, checkin = alex.inbox[-2], alex.inbox[-1]
     assert "Why relationships matter" in lesson.text
     assert "Day 1 of" in lesson.text
-    assert checkin.button_labels()[0] == "With my partner"
+    assert checkin.button_labels()[0] == "Yes, I sent it"
     assert all(call.status == 200 for call in sandbox.requests if call.method != "getUpdates")
