@@ -28,6 +28,8 @@ from lessons.telegram_html import (
 MAX_WORDS = 120
 MAX_TITLE = 80
 MAX_LABEL = 30
+MAX_FEEDBACK = 160
+SAMPLE_ZONE = "Europe/Amsterdam"  # the longest list of help lines
 SAMPLE_NAME = "Zoë <&> 🌉 O'Brien-de Vries"
 SAMPLE_ANSWER = "I said: <b>not</b> fine & 🙂 " * 40
 # The widest button data: a check-in answer for a delivery id of 19 digits.
@@ -49,7 +51,32 @@ def find_problems(root: Path = LESSONS_DIR) -> tuple[Course | None, list[Problem
     for lessons in course.lessons.values():
         for lesson in lessons:
             problems.extend(_lesson_problems(renderer, lesson))
+        for lesson in (lessons[0], lessons[-1]) if lessons else ():
+            if not lesson.helplines:
+                problems.append(
+                    Problem(
+                        lesson.path,
+                        lesson.line_of("id"),
+                        "the first and last day need "
+                        "`helplines: true`: the course is not therapy, say where to turn",
+                    )
+                )
     return course, problems
+
+
+def _sample_answers(renderer: Renderer, lesson: Lesson) -> dict[str, str]:
+    """The longest answers a learner could have given to the lessons this one looks back at."""
+    answers = {}
+    for lesson_id in lesson.looks_back():
+        earlier = renderer.course.by_id(lesson.language, lesson_id)
+        if earlier is not None:
+            values = earlier.checkin.values()
+            answers[lesson_id] = (
+                max(values, key=lambda v: len(earlier.checkin.label_for(v)))
+                if values
+                else SAMPLE_ANSWER
+            )
+    return answers
 
 
 def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
@@ -75,21 +102,47 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
     for option in lesson.checkin.options:
         if utf16_len(option.label) > min(MAX_LABEL, MAX_BUTTON_TEXT_LENGTH):
             add("checkin", f"button label {option.label!r} is over {MAX_LABEL} characters")
+    feedback = [option.feedback for option in lesson.checkin.options] + [
+        line for _band, line in lesson.checkin.bands
+    ]
+    for line in feedback:
+        if len(line) > MAX_FEEDBACK:
+            add("checkin", f"feedback {line[:30]!r}… is over {MAX_FEEDBACK} characters")
+        if "<" in line or "{" in line:
+            add("checkin", f"feedback {line[:30]!r}… is plain text: no HTML or {{ }}")
+    for value, path in lesson.branch.paths if lesson.branch else ():
+        for field, written in (("text", path.text), ("practice", path.practice)):
+            if written is None:
+                continue
+            source = written
+            try:
+                parse_html(source)
+            except TelegramHtmlError as error:
+                add(f"branch.paths.{value}", f"Telegram would refuse this HTML: {error}")
+            if field == "text" and len(_plain(source).split()) > MAX_WORDS:
+                add(f"branch.paths.{value}", f"branch text has over {MAX_WORDS} words")
     for value in lesson.checkin.values():
         data = ANSWER_DATA.format(delivery=WIDEST_DELIVERY_ID, value=value)
         if len(data.encode()) > MAX_CALLBACK_DATA_BYTES:
             add("checkin", f"button data for {value!r} is over {MAX_CALLBACK_DATA_BYTES} bytes")
-    recalled = SAMPLE_ANSWER if lesson.recall else None
-    try:
-        rendered = renderer.render(lesson, name=SAMPLE_NAME, recalled=recalled)
-    except TemplateError as error:
-        add("text", f"template error: {error}")
-        return found
-    for part, html in (("text", rendered.lesson_html), ("checkin", rendered.checkin_html)):
-        if UNRENDERED.search(html):
-            add(part, "unrendered template markup ({{ }} or {% %}) left in the message")
-        for problem in message_problems(html):
-            add(part, f"rendered {part}: {problem}")
+    answers = _sample_answers(renderer, lesson)
+    variants: list[tuple[str, dict[str, str]]] = [("text", answers)]
+    if lesson.branch is not None:
+        for value, _path in lesson.branch.paths:
+            variants.append((f"branch.paths.{value}", {**answers, lesson.branch.on: value}))
+    for where, given in variants:
+        try:
+            rendered = renderer.render(
+                lesson, name=SAMPLE_NAME, answers=given, timezone=SAMPLE_ZONE
+            )
+        except TemplateError as error:
+            add(where, f"template error: {error}")
+            continue
+        for part, html in ((where, rendered.lesson_html), ("checkin", rendered.checkin_html)):
+            if UNRENDERED.search(html):
+                add(part, "unrendered template markup ({{ }} or {% %}) left in the message")
+            for problem in message_problems(html):
+                add(part, f"rendered {part}: {problem}")
     return found
 
 
@@ -123,9 +176,8 @@ def preview(day: int, language: str, root: Path = LESSONS_DIR) -> int:
         print(f"There is no day {day}; the course has days 1 to {course.length}.", file=sys.stderr)  # noqa: T201
         return 1
     lesson = course.lesson(language, day)
-    rendered = Renderer(course).render(
-        lesson, name="Alex", recalled="(your earlier answer)" if lesson.recall else None
-    )
+    answers = {lesson_id: "(your earlier answer)" for lesson_id in lesson.recall}
+    rendered = Renderer(course).render(lesson, name="Alex", answers=answers)
     print(parse_html(rendered.lesson_html).text)  # noqa: T201
     print()  # noqa: T201
     print(parse_html(rendered.checkin_html).text)  # noqa: T201

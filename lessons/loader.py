@@ -24,7 +24,14 @@ PARTS = ("opening", *KEYS, "closing")
 CHECKIN_KINDS = ("scale", "choice", "text")
 SCALE_VALUES = ("1", "2", "3", "4", "5")
 OPTION_VALUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,15}$")
-LESSON_ID = re.compile(r"^[a-z]+-[0-9]+$")
+# `empathy-3` for a lesson, `empathy-review` for the review day that closes a key.
+LESSON_ID = re.compile(r"^[a-z]+-([0-9]+|review)$")
+# A scale's feedback comes in three bands: struggling, in between, going well.
+BANDS = ("1-2", "3", "4-5")
+BAND_OF = {"1": "1-2", "2": "1-2", "3": "3", "4": "4-5", "5": "4-5"}
+LESSON_FIELDS = frozenset(
+    {"id", "day", "key", "title", "text", "practice", "checkin", "recall", "branch", "helplines"}
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Problem:
 class Option:
     value: str
     label: str
+    feedback: str = ""  # one short line the learner reads after choosing this option
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,54 @@ class Checkin:
     low: str = ""
     high: str = ""
     options: tuple[Option, ...] = ()
+    bands: tuple[tuple[str, str], ...] = ()  # (band, feedback) for a scale: "1-2", "3", "4-5"
 
     def values(self) -> tuple[str, ...]:
         """The answers a button may carry; empty for free text."""
         if self.kind == "scale":
             return SCALE_VALUES
         return tuple(option.value for option in self.options)
+
+    def feedback_for(self, value: str) -> str:
+        """The line that answers this answer: the option's own, or the scale band's; or ""."""
+        if self.kind == "scale":
+            return dict(self.bands).get(BAND_OF.get(value, ""), "")
+        for option in self.options:
+            if option.value == value:
+                return option.feedback
+        return ""
+
+    def label_for(self, value: str) -> str:
+        """How an answer reads back to the learner: the button's words, or "4/5" on a scale."""
+        if self.kind == "scale":
+            return f"{value}/5"
+        for option in self.options:
+            if option.value == value:
+                return option.label
+        return value
+
+
+@dataclass(frozen=True)
+class BranchPath:
+    """One branch of a lesson: the text and/or practice a learner gets for one earlier answer."""
+
+    text: str | None
+    practice: str | None
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A lesson that reads an earlier choice: `paths` maps that answer's value to other words.
+
+    Learners whose answer has no path (or who did not answer) get the lesson's
+    own text and practice.
+    """
+
+    on: str
+    paths: tuple[tuple[str, BranchPath], ...]
+
+    def path_for(self, value: str | None) -> BranchPath | None:
+        return dict(self.paths).get(value or "")
 
 
 @dataclass(frozen=True)
@@ -68,12 +118,21 @@ class Lesson:
     text: str
     practice: str
     checkin: Checkin
-    recall: str | None
+    recall: tuple[str, ...]  # earlier lessons whose answers are shown back, in this order
     path: Path
-    lines: dict[str, int]  # field -> line in the file, for problems found later
+    lines: dict[str, int]  # field (nested ones dotted: "branch.paths.myself") -> line
+    branch: Branch | None = None
+    helplines: bool = False  # show where to turn (day 1, harm, the last day)
 
     def line_of(self, field: str) -> int:
         return self.lines.get(field, 1)
+
+    def looks_back(self) -> tuple[str, ...]:
+        """Every earlier lesson whose answer this lesson needs to render: recalls, then branch."""
+        ids = list(self.recall)
+        if self.branch is not None and self.branch.on not in ids:
+            ids.append(self.branch.on)
+        return tuple(ids)
 
 
 @dataclass(frozen=True)
@@ -95,6 +154,11 @@ class Course:
             if lesson.id == lesson_id:
                 return lesson
         return None
+
+    def feedback(self, language: str, lesson_id: str, value: str) -> str:
+        """The feedback line for an answer to a lesson's check-in, in `language`; "" if none."""
+        lesson = self.by_id(language, lesson_id)
+        return "" if lesson is None else lesson.checkin.feedback_for(value)
 
     def accepts(self, lesson_id: str, value: str) -> bool:
         """Whether `value` is one of the lesson's check-in answers (the same in every language)."""
@@ -187,12 +251,13 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
     title = need_text(data, "title", "title")
     text = need_text(data, "text", "text")
     practice = need_text(data, "practice", "practice")
-    recall = data.get("recall")
-    if recall is not None and not isinstance(recall, str):
-        problems.append(Problem(path, lines.get("recall", 1), "recall: a lesson id"))
-        recall = None
-    unknown = set(data) - {"id", "day", "key", "title", "text", "practice", "checkin", "recall"}
-    for field in sorted(unknown):
+    recall = _read_recall(path, data.get("recall"), lines, problems)
+    branch = _read_branch(path, data.get("branch"), lines, problems)
+    helplines = data.get("helplines", False)
+    if not isinstance(helplines, bool):
+        problems.append(Problem(path, lines.get("helplines", 1), "helplines: true or false"))
+        helplines = False
+    for field in sorted(set(data) - LESSON_FIELDS):
         problems.append(Problem(path, lines.get(field, 1), f"unknown field {field!r}"))
     checkin = _read_checkin(path, data.get("checkin"), lines, problems)
     if len(problems) > before or checkin is None:
@@ -209,7 +274,67 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
         recall=recall,
         path=path,
         lines=lines,
+        branch=branch,
+        helplines=helplines,
     )
+
+
+def _read_recall(
+    path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
+) -> tuple[str, ...]:
+    """`recall: some-id` or a list of ids; the answers are shown in the order given."""
+    if raw is None:
+        return ()
+    ids = [raw] if isinstance(raw, str) else raw
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        problems.append(Problem(path, lines.get("recall", 1), "recall: a lesson id or a list"))
+        return ()
+    if len(set(ids)) != len(ids):
+        problems.append(Problem(path, lines.get("recall", 1), "recall: an id appears twice"))
+    return tuple(ids)
+
+
+def _read_branch(
+    path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
+) -> Branch | None:
+    """`branch: {from: <earlier choice lesson>, paths: {<value>: {text, practice}}}`.
+
+    The key is `from`, not `on`: YAML 1.1 reads a bare `on` as true.
+    """
+    if raw is None:
+        return None
+    line = lines.get("branch", 1)
+    if not isinstance(raw, dict) or set(raw) != {"from", "paths"}:
+        problems.append(Problem(path, line, "branch: needs exactly `from` and `paths`"))
+        return None
+    on, paths = raw["from"], raw["paths"]
+    if not isinstance(on, str) or not on.strip():
+        problems.append(Problem(path, lines.get("branch.from", line), "branch from: a lesson id"))
+        return None
+    if not isinstance(paths, dict) or not paths:
+        problems.append(Problem(path, lines.get("branch.paths", line), "branch paths: a mapping"))
+        return None
+    parsed: list[tuple[str, BranchPath]] = []
+    for value, body in paths.items():
+        where = lines.get(f"branch.paths.{value}", line)
+        if not isinstance(body, dict) or not body or set(body) - {"text", "practice"}:
+            problems.append(Problem(path, where, f"branch path {value!r}: text and/or practice"))
+            continue
+        texts = {field: body.get(field) for field in ("text", "practice")}
+        if any(v is not None and (not isinstance(v, str) or not v.strip()) for v in texts.values()):
+            problems.append(Problem(path, where, f"branch path {value!r}: empty text"))
+            continue
+        text, practice = texts["text"], texts["practice"]
+        parsed.append(
+            (
+                str(value),
+                BranchPath(
+                    unwrap(text) if isinstance(text, str) else None,
+                    unwrap(practice) if isinstance(practice, str) else None,
+                ),
+            )
+        )
+    return Branch(on.strip(), tuple(parsed))
 
 
 def _read_checkin(
@@ -232,25 +357,36 @@ def _read_checkin(
         if not (isinstance(low, str) and low.strip() and isinstance(high, str) and high.strip()):
             problems.append(Problem(path, line, "a scale check-in needs `low` and `high` labels"))
             return None
-        return Checkin("scale", question.strip(), low=low.strip(), high=high.strip())
+        if low.strip().casefold() == high.strip().casefold():
+            problems.append(Problem(path, line, "a scale's `low` and `high` labels must differ"))
+            return None
+        bands = _read_bands(path, raw.get("feedback"), lines, problems)
+        if bands is None:
+            return None
+        return Checkin("scale", question.strip(), low=low.strip(), high=high.strip(), bands=bands)
     if kind == "choice":
         options = raw.get("options")
         if not isinstance(options, list) or not 2 <= len(options) <= 4:
             problems.append(Problem(path, line, "a choice check-in needs 2 to 4 options"))
             return None
         parsed: list[Option] = []
-        for option in options:
+        for number, option in enumerate(options):
+            where = lines.get(f"checkin.options.{number}", line)
             value = option.get("value") if isinstance(option, dict) else None
             label = option.get("label") if isinstance(option, dict) else None
+            feedback = option.get("feedback") if isinstance(option, dict) else None
             if not isinstance(value, str) or not OPTION_VALUE.match(value):
                 problems.append(
-                    Problem(path, line, f"option value {value!r}: lowercase a-z 0-9 -, ≤16")
+                    Problem(path, where, f"option value {value!r}: lowercase a-z 0-9 -, ≤16")
                 )
                 return None
             if not isinstance(label, str) or not label.strip():
-                problems.append(Problem(path, line, f"option {value!r}: missing label"))
+                problems.append(Problem(path, where, f"option {value!r}: missing label"))
                 return None
-            parsed.append(Option(value, label.strip()))
+            if not isinstance(feedback, str) or not feedback.strip():
+                problems.append(Problem(path, where, f"option {value!r}: missing feedback line"))
+                return None
+            parsed.append(Option(value, label.strip(), " ".join(feedback.split())))
         if len({option.value for option in parsed}) != len(parsed):
             problems.append(Problem(path, line, "option values must differ"))
             return None
@@ -258,11 +394,47 @@ def _read_checkin(
     return Checkin("text", question.strip())
 
 
-def _field_lines(node: yaml.MappingNode) -> dict[str, int]:
+def _read_bands(
+    path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
+) -> tuple[tuple[str, str], ...] | None:
+    """A scale's feedback: exactly one line for each band 1-2, 3 and 4-5."""
+    where = lines.get("checkin.feedback", lines.get("checkin", 1))
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(path, where, f"a scale needs feedback for bands {', '.join(BANDS)}")
+        )
+        return None
+    given = {str(band): text for band, text in raw.items()}
+    if set(given) != set(BANDS):
+        wrong = ", ".join(sorted(set(given) ^ set(BANDS)))
+        problems.append(
+            Problem(path, where, f"scale feedback bands are {', '.join(BANDS)}: {wrong}")
+        )
+        return None
+    bands: list[tuple[str, str]] = []
+    for band in BANDS:
+        text = given[band]
+        if not isinstance(text, str) or not text.strip():
+            problems.append(Problem(path, where, f"scale feedback for {band}: missing or empty"))
+            return None
+        bands.append((band, " ".join(text.split())))
+    return tuple(bands)
+
+
+def _field_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
+    """The line of every field, nested ones dotted ("checkin.options.2", "branch.paths.x")."""
     lines: dict[str, int] = {}
-    for key_node, _value in node.value:
-        if isinstance(key_node, yaml.ScalarNode):
-            lines[str(key_node.value)] = key_node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                name = f"{prefix}{key_node.value}"
+                lines[name] = key_node.start_mark.line + 1
+                lines.update(_field_lines(value, f"{name}."))
+    elif isinstance(node, yaml.SequenceNode):
+        for number, item in enumerate(node.value):
+            name = f"{prefix}{number}"
+            lines[name] = item.start_mark.line + 1
+            lines.update(_field_lines(item, f"{name}."))
     return lines
 
 
@@ -293,24 +465,7 @@ def align(by_language: dict[str, list[Lesson]]) -> tuple[Course, list[Problem]]:
                 )
             seen_ids[lesson.id] = lesson
         for lesson in lessons:
-            if lesson.recall is not None:
-                target = seen_ids.get(lesson.recall)
-                if target is None or target.day >= lesson.day:
-                    problems.append(
-                        Problem(
-                            lesson.path,
-                            lesson.line_of("recall"),
-                            f"recall {lesson.recall!r}: not an earlier lesson",
-                        )
-                    )
-                elif target.checkin.kind != "text":
-                    problems.append(
-                        Problem(
-                            lesson.path,
-                            lesson.line_of("recall"),
-                            f"recall {lesson.recall!r}: its check-in is not free text",
-                        )
-                    )
+            problems.extend(_look_back_problems(lesson, seen_ids))
         present = {lesson.key for lesson in lessons}
         for key in KEYS:
             if lessons and key not in present:
@@ -334,6 +489,8 @@ def align(by_language: dict[str, list[Lesson]]) -> tuple[Course, list[Problem]]:
                 ("day", lesson.day, twin.day),
                 ("key", lesson.key, twin.key),
                 ("recall", lesson.recall, twin.recall),
+                ("branch", _branch_shape(lesson), _branch_shape(twin)),
+                ("helplines", lesson.helplines, twin.helplines),
                 ("checkin", lesson.checkin.kind, twin.checkin.kind),
                 ("checkin", lesson.checkin.values(), twin.checkin.values()),
             ):
@@ -351,6 +508,54 @@ def align(by_language: dict[str, list[Lesson]]) -> tuple[Course, list[Problem]]:
             )
     course = Course({lang: tuple(lessons) for lang, lessons in ordered.items()})
     return course, problems
+
+
+def _look_back_problems(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Problem]:
+    """Recalls and branches may only read lessons that come earlier; a branch reads a choice."""
+    found: list[Problem] = []
+    for recalled in lesson.recall:
+        target = by_id.get(recalled)
+        if target is None or target.day >= lesson.day:
+            found.append(
+                Problem(
+                    lesson.path,
+                    lesson.line_of("recall"),
+                    f"recall {recalled!r}: not an earlier lesson",
+                )
+            )
+    if lesson.branch is None:
+        return found
+    on = lesson.branch.on
+    line = lesson.line_of("branch.from")
+    target = by_id.get(on)
+    if target is None or target.day >= lesson.day:
+        found.append(Problem(lesson.path, line, f"branch from {on!r}: not an earlier lesson"))
+    elif target.checkin.kind != "choice":
+        found.append(
+            Problem(lesson.path, line, f"branch from {on!r}: its check-in is not a choice")
+        )
+    else:
+        for value, _path in lesson.branch.paths:
+            if value not in target.checkin.values():
+                found.append(
+                    Problem(
+                        lesson.path,
+                        lesson.line_of(f"branch.paths.{value}"),
+                        f"branch path {value!r}: not an answer to {on!r} "
+                        f"({', '.join(target.checkin.values())})",
+                    )
+                )
+    return found
+
+
+def _branch_shape(lesson: Lesson) -> tuple[str, tuple[tuple[str, bool, bool], ...]] | None:
+    """What must agree across languages: the lesson read, the values, which parts change."""
+    if lesson.branch is None:
+        return None
+    return lesson.branch.on, tuple(
+        (value, path.text is not None, path.practice is not None)
+        for value, path in lesson.branch.paths
+    )
 
 
 def load_course(root: Path = LESSONS_DIR) -> Course:

@@ -8,16 +8,31 @@ and is escaped. Templates are compiled once, when the renderer is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from lessons.helplines import helpline_lines
 from lessons.loader import LESSONS_DIR, Course, Lesson
 
 # An earlier answer shown again is cut to this many characters, to keep the
-# lesson well inside Telegram's 4096.
+# lesson well inside Telegram's 4096; a review shows up to six, each shorter.
 RECALL_LIMIT = 500
+REVIEW_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """One earlier answer shown back: the lesson it answered and the learner's words."""
+
+    title: str
+    answer: str
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -54,28 +69,55 @@ class Renderer:
             )
             for language in course.lessons
         }
-        self._bodies: dict[tuple[str, str], tuple[Template, Template]] = {
-            (language, lesson.id): (
-                self._env.from_string(lesson.text),
-                self._env.from_string(lesson.practice),
-            )
-            for language, lessons in course.lessons.items()
-            for lesson in lessons
-        }
+        # (language, lesson id, branch value or "") -> text and practice templates
+        self._bodies: dict[tuple[str, str, str], tuple[Template, Template]] = {}
+        for language, lessons in course.lessons.items():
+            for lesson in lessons:
+                main = (
+                    self._env.from_string(lesson.text),
+                    self._env.from_string(lesson.practice),
+                )
+                self._bodies[(language, lesson.id, "")] = main
+                for value, path in lesson.branch.paths if lesson.branch else ():
+                    self._bodies[(language, lesson.id, value)] = (
+                        main[0] if path.text is None else self._env.from_string(path.text),
+                        main[1] if path.practice is None else self._env.from_string(path.practice),
+                    )
 
-    def render(self, lesson: Lesson, *, name: str, recalled: str | None = None) -> RenderedLesson:
-        """The lesson and check-in for one learner; `name` and `recalled` are escaped."""
+    def render(
+        self,
+        lesson: Lesson,
+        *,
+        name: str,
+        answers: Mapping[str, str] | None = None,
+        timezone: str | None = None,
+        recalled: str | None = None,
+    ) -> RenderedLesson:
+        """The lesson and check-in for one learner.
+
+        `answers` maps earlier lesson ids to this learner's answers (values for
+        buttons, words for free text): recalled ones are shown back, escaped,
+        and a branch picks its path by one. Missing answers are simply left
+        out. `timezone` picks the help lines (None: the neutral line only).
+        `recalled` is the older one-answer form, kept for callers that fetch a
+        single recalled answer themselves.
+        """
+        answers = dict(answers or {})
+        if recalled is not None and lesson.recall and lesson.recall[0] not in answers:
+            answers[lesson.recall[0]] = recalled
         lesson_frame, checkin_frame = self._frames[lesson.language]
-        text_template, practice_template = self._bodies[(lesson.language, lesson.id)]
-        if recalled is not None and len(recalled) > RECALL_LIMIT:
-            recalled = recalled[: RECALL_LIMIT - 1] + "…"
+        path = ""
+        if lesson.branch is not None and lesson.branch.path_for(answers.get(lesson.branch.on)):
+            path = answers[lesson.branch.on]
+        text_template, practice_template = self._bodies[(lesson.language, lesson.id, path)]
         text = Markup(text_template.render(name=name))  # noqa: S704 - our own, validated text
         practice = Markup(practice_template.render(name=name))  # noqa: S704
         lesson_html = lesson_frame.render(
             lesson=lesson,
             text=text,
             practice=practice,
-            recalled=recalled,
+            recalled=self._recalled(lesson, answers),
+            helplines=helpline_lines(timezone, lesson.language) if lesson.helplines else (),
             total=self.course.length,
         ).strip()
         checkin_html = checkin_frame.render(checkin=lesson.checkin).strip()
@@ -84,3 +126,16 @@ class Renderer:
         else:
             options = tuple((option.label, option.value) for option in lesson.checkin.options)
         return RenderedLesson(lesson.id, lesson_html, checkin_html, lesson.checkin.kind, options)
+
+    def _recalled(self, lesson: Lesson, answers: Mapping[str, str]) -> list[Recalled]:
+        """The learner's earlier answers this lesson shows, in its order; missing ones skipped."""
+        limit = RECALL_LIMIT if len(lesson.recall) <= 1 else REVIEW_LIMIT
+        shown = []
+        for lesson_id in lesson.recall:
+            earlier = self.course.by_id(lesson.language, lesson_id)
+            answer = answers.get(lesson_id)
+            if earlier is None or answer is None or not answer.strip():
+                continue
+            words = earlier.checkin.label_for(answer) if earlier.checkin.values() else answer
+            shown.append(Recalled(earlier.title, _cut(words.strip(), limit)))
+        return shown

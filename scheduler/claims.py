@@ -44,6 +44,7 @@ class Claim:
     lesson_id: str
     lesson_day: int
     local_date: date
+    timezone: str | None = None  # the learner's zone: help lines are chosen by country
     due_at: datetime | None = None  # when the learner was due (None for /today and resends)
     resend: bool = False  # a lost send (expired lease) or /today showing it again
 

@@ -99,10 +99,15 @@ class LessonService:
         lesson = self.course.by_id(claim.language, claim.lesson_id)
         if lesson is None:  # a lesson removed from the course after it was claimed
             lesson = self.course.lesson(claim.language, min(claim.lesson_day, self.course.length))
-        recalled = None
-        if lesson.recall is not None:
-            recalled = await self.repo.recalled_answer(claim.learner_id, lesson.recall)
-        return self.renderer.render(lesson, name=claim.first_name, recalled=recalled)
+        answers = {}  # earlier answers the lesson shows back or branches on; missing ones skipped
+        for lesson_id in lesson.looks_back():
+            answer = await self.repo.recalled_answer(claim.learner_id, lesson_id)
+            if answer is not None:
+                answers[lesson_id] = answer
+        timezone = claim.timezone  # picks the help lines of the learner's country
+        return self.renderer.render(
+            lesson, name=claim.first_name, answers=answers, timezone=timezone
+        )
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:
         """Render, send and record one claimed delivery; never raises."""

@@ -264,6 +264,7 @@ class DeliveryStore(RepoBase):
             lesson_id=plan.entry.lesson_id,
             lesson_day=plan.day,
             local_date=plan.local_date,
+            timezone=plan.learner.timezone,
             due_at=plan.learner.next_due_at,
         )
 
@@ -454,5 +455,6 @@ def _stored_claim(learner: Learner, delivery: Delivery, *, resend: bool = False)
         lesson_id=delivery.lesson_id,
         lesson_day=delivery.lesson_day,
         local_date=delivery.local_date,
+        timezone=learner.timezone,
         resend=resend,
     )

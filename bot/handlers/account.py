@@ -7,12 +7,15 @@ from telegram import Update
 from bot import keyboards
 from bot.handlers.common import Context, clear_buttons, current_learner, language_of, reply, say
 from bot.services import services
+from lessons.helplines import helpline_lines
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """What Bridges can do, and that it is not therapy."""
+    """What Bridges can do, that it is not therapy, and where to turn in the learner's country."""
     learner = await current_learner(update, context)
-    await reply(update, say(language_of(update, learner), "help"))
+    language = language_of(update, learner)
+    lines = helpline_lines(learner.timezone if learner else None, language)
+    await reply(update, say(language, "help", helplines=lines))
 
 
 async def sources(update: Update, context: Context) -> None:

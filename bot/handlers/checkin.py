@@ -24,7 +24,10 @@ def streak_line(language: str, streaks: Streaks) -> str:
 async def answer_button(
     update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
 ) -> None:
-    """A tap on a check-in button; old, answered or forged buttons get a kind word."""
+    """A tap on a check-in button: the answer echoed with its own feedback line.
+
+    Old, answered or forged buttons get a kind word instead.
+    """
     query = update.callback_query
     assert query is not None
     svc = services(context)
@@ -40,9 +43,11 @@ async def answer_button(
     await query.answer()
     await clear_buttons(update)
     label = _label(svc, learner.language, outcome.lesson_id, value)
+    feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value)
     await reply(
         update,
         say(learner.language, "your-answer", answer=label)
+        + ("\n" + say(learner.language, "answer-feedback", feedback=feedback) if feedback else "")
         + "\n"
         + say(
             learner.language,

@@ -91,7 +91,7 @@ def test_piped_demo_walks_through_days_and_ends_cleanly(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "\033[" not in out  # plain text when not a terminal
-    for expected in ("not therapy", "Day 1 of 34", "Day 2 of 34", "Day 4 of 34", "[1]"):
+    for expected in ("not therapy", "Day 1 of 40", "Day 2 of 40", "Day 4 of 40", "[1]"):
         assert expected in out, expected
     assert "Thanks for sharing that" in out
     assert "Current streak: 4 · longest: 4" in out

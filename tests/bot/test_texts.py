@@ -32,6 +32,8 @@ SAMPLE = {
     "answers": 4,
     "paused": True,
     "key": "Empathy",
+    "feedback": "Try appreciation <i>instead</i> & see.",
+    "helplines": ("Samaritans: 116 123 (free, day and night)", "<b>&"),
 }
 
 

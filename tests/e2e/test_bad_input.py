@@ -71,7 +71,7 @@ async def test_forged_and_stale_buttons_get_a_polite_reply(bridges: Bridges, san
     await bridges.onboard(mallory)
     mallory_checkin = mallory.last
     # Alex's check-in is delivery 1; Mallory tries to answer it with her own button message.
-    mallory.press_data("v1:a:1:partner", message_id=mallory_checkin.message_id)
+    mallory.press_data("v1:a:1:sent", message_id=mallory_checkin.message_id)
     await bridges.settle()
     assert "doesn't work any more" in mallory.callback_answers[-1].text
     for junk in ("v1:a:abc:1", "v0:a:1:1", "nonsense", "v1:zz", "v1:a:2:not-an-option"):
@@ -83,7 +83,7 @@ async def test_forged_and_stale_buttons_get_a_polite_reply(bridges: Bridges, san
     # A check-in from yesterday is closed once today's lesson came.
     await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))
     old_checkin = next(m for m in alex.inbox if m.text.startswith("Check-in"))
-    alex.press("With family", message_id=old_checkin.message_id)
+    alex.press("Not yet", message_id=old_checkin.message_id)
     await bridges.settle()
     assert "closed" in alex.callback_answers[-1].text
 

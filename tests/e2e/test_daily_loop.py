@@ -15,12 +15,12 @@ DAY2_0800_AMS = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)
 async def test_lesson_answer_streak_next_day(bridges: Bridges, sandbox: Sandbox):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex, time="08:00")
-    await bridges.press(alex, "With friends")
-    assert "Your answer: With friends" in alex.last.text
+    await bridges.press(alex, "Not yet")
+    assert "Your answer: Not yet" in alex.last.text
     assert "🔥 1-day streak" in alex.last.text
     # Pressing the same (now answered) button again: a kind word, no double count.
     checkin = next(m for m in reversed(alex.inbox) if "Check-in" in m.text)
-    alex.press_data("v1:a:1:friends", message_id=checkin.message_id)
+    alex.press_data("v1:a:1:not-yet", message_id=checkin.message_id)
     await bridges.settle()
     assert alex.callback_answers[-1].text == "You already answered this one. 🙂"
 
@@ -35,8 +35,8 @@ async def test_lesson_answer_streak_next_day(bridges: Bridges, sandbox: Sandbox)
 
     await bridges.say(alex, "/progress")
     progress = alex.last.text
-    assert "Lesson 2 of 34" in progress
-    assert "Empathy: 1/5" in progress
+    assert "Lesson 2 of 40" in progress
+    assert "Empathy: 1/6" in progress
     assert "Current streak: 2 · longest: 2" in progress
     assert "Answers given: 2" in progress
 
@@ -51,7 +51,7 @@ async def test_today_twice_resends_without_counting(bridges: Bridges, sandbox: S
     assert [m.text for m in alex.inbox[-2:]] == first
     assert len(sandbox.calls("sendMessage")) == len(alex.inbox)
     await bridges.say(alex, "/progress")
-    assert "Lesson 1 of 34" in alex.last.text
+    assert "Lesson 1 of 40" in alex.last.text
 
 
 async def test_free_text_answers_a_text_checkin_and_hints_otherwise(
@@ -102,13 +102,13 @@ async def test_stop_then_start_brings_the_learner_back(bridges: Bridges, sandbox
     assert "no more lessons" in alex.last.text.lower()
     assert (await bridges.next_day_at(DAY2_0800_AMS)).claimed == 0
     await bridges.say(alex, "/start")
-    assert "Welcome back" in alex.last.text and "lesson 2 of 34" in alex.last.text
+    assert "Welcome back" in alex.last.text and "lesson 2 of 40" in alex.last.text
 
 
 async def test_delete_erases_everything_after_confirmation(bridges: Bridges, sandbox: Sandbox):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)
-    await bridges.press(alex, "With family")
+    await bridges.press(alex, "Yes, I sent it")
     await bridges.say(alex, "/delete")
     await bridges.press(alex, "No, keep it")
     assert "Nothing was deleted" in alex.last.text
@@ -144,7 +144,7 @@ async def test_restart_between_days_keeps_state_and_sends_no_duplicate(
 ):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)
-    await bridges.press(alex, "With colleagues")
+    await bridges.press(alex, "Not yet")
     await bridges.restart()
     assert (await bridges.next_day_at(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))).claimed == 0
     await bridges.restart()
@@ -154,7 +154,7 @@ async def test_restart_between_days_keeps_state_and_sends_no_duplicate(
     assert (await bridges.next_day_at(DAY2_0800_AMS)).claimed == 0
     await bridges.press(alex, "5")
     assert "🔥 2-day streak" in alex.last.text
-    lesson_texts = [m.text for m in alex.inbox if "Day " in m.text and " of 34" in m.text]
+    lesson_texts = [m.text for m in alex.inbox if "Day " in m.text and " of 40" in m.text]
     assert len(lesson_texts) == 2
 
 

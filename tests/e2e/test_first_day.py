@@ -26,5 +26,5 @@ async def test_onboarding_with_buttons_ends_with_the_first_lesson(
     assert "Why relationships matter" in lesson.text
     assert "Day 1 of" in lesson.text
     assert "Check-in" in lesson.text
-    assert lesson.button_labels()[0] == "With my partner"
+    assert lesson.button_labels()[0] == "Yes, I sent it"
     assert all(call.status == 200 for call in sandbox.requests if call.method != "getUpdates")

@@ -1,36 +1,59 @@
-"""The whole course through the sandbox: each day arrives once; closing days look back."""
+"""The whole course through the sandbox, in each language: each day arrives once, every
+answer gets its feedback, reviews and closing days show earlier answers, and a forgiveness
+branch follows the learner's own choice."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.sandbox import Sandbox
 from lessons.loader import Course
 from tests.e2e.harness import Bridges
 
+START = {"en": ("🇬🇧 English", "Yes, send it now"), "nl": ("🇳🇱 Nederlands", "Ja, stuur maar meteen")}
+DAY = {"en": "Day {day} of {total}", "nl": "Dag {day} van {total}"}
+STREAK = {"en": "🔥 {day}-day streak", "nl": "🔥 {day} dagen op rij"}
+FINISHED = {"en": "You've finished the whole course", "nl": "Je hebt de hele cursus afgerond"}
 
-async def test_every_lesson_arrives_once_and_the_course_ends(
-    bridges: Bridges, sandbox: Sandbox, course: Course
+
+@pytest.mark.parametrize(("language", "forgiveness"), [("en", "not-ready"), ("nl", "myself")])
+async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
+    bridges: Bridges, sandbox: Sandbox, course: Course, language: str, forgiveness: str
 ):
-    sam = sandbox.user(2002, "Sam <&> 🌉", language_code="nl")
+    sam = sandbox.user(2002, "Sam <&> 🌉", language_code=language)
     await bridges.say(sam, "/start")
-    await bridges.press(sam, "🇳🇱 Nederlands")
+    await bridges.press(sam, START[language][0])
     await bridges.say(sam, "/timezone Pacific/Apia")
     await bridges.say(sam, "/time 21:30")
-    await bridges.press(sam, "Ja, stuur maar meteen")
+    await bridges.press(sam, START[language][1])
     assert bridges.repo is not None
+    given: dict[str, str] = {}  # lesson id -> how the answer reads back
+    branches_seen = 0
     for day in range(1, course.length + 1):
-        lesson = course.lesson("nl", day)
-        assert f"Dag {day} van {course.length}" in sam.inbox[-2].text
+        lesson = course.lesson(language, day)
+        shown = sam.inbox[-2].text
+        assert DAY[language].format(day=day, total=course.length) in shown
+        for recalled in lesson.recall:
+            assert given[recalled] in shown, (day, recalled)
+        if lesson.branch is not None:
+            path = lesson.branch.path_for(forgiveness)
+            expected = path.text or path.practice or "" if path is not None else lesson.text
+            assert expected.split("\n")[0][:40] in shown, day
+            branches_seen += path is not None
         if lesson.checkin.kind == "text":
-            await bridges.say(sam, f"Mijn antwoord op dag {day} <b>&</b>")
-            assert f"🔥 {day} dagen op rij" in sam.last.text
+            answer = f"My answer on day {day} <b>&</b>"
+            await bridges.say(sam, answer)
+            assert STREAK[language].format(day=day) in sam.last.text
+            given[lesson.id] = answer
         else:
-            await bridges.press(sam, sam.last.button_labels()[0])
-        if lesson.recall is not None:
-            recalled = course.by_id("nl", lesson.recall)
-            assert recalled is not None
-            assert f"Mijn antwoord op dag {recalled.day} <b>&</b>" in sam.inbox[-3].text
+            value = forgiveness if lesson.id == "forgiveness-1" else lesson.checkin.values()[0]
+            label = lesson.checkin.label_for(value) if lesson.checkin.options else value
+            await bridges.press(sam, label)
+            feedback = lesson.checkin.feedback_for(value)
+            assert feedback and feedback in sam.last.text, day
+            given[lesson.id] = lesson.checkin.label_for(value)
         learner = await bridges.repo.get_learner(2002)
         assert learner is not None
         if day < course.length:
@@ -39,6 +62,7 @@ async def test_every_lesson_arrives_once_and_the_course_ends(
             assert report.sent == 1, day
         else:
             assert learner.next_due_at is None
+    assert branches_seen >= 2
     progress = await bridges.repo.progress(2002)
     assert progress is not None
     assert len(progress.delivered) == course.length
@@ -46,5 +70,5 @@ async def test_every_lesson_arrives_once_and_the_course_ends(
     assert progress.streaks.current == course.length
     bridges.clock.advance(timedelta(days=1))
     await bridges.say(sam, "/today")
-    assert "Je hebt de hele cursus afgerond" in sam.last.text
+    assert FINISHED[language] in sam.last.text
     assert all(call.status == 200 for call in sandbox.requests if call.method == "sendMessage")
