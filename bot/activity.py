@@ -11,12 +11,15 @@ flight) they tell "everything the learner caused has been answered".
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 # How many updates are handled at once (across different learners).
 CONCURRENT_UPDATES = 64
@@ -69,13 +72,17 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         self._learners = _KeyedLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        started = time.monotonic()
         async with self.activity.working():
             user = update.effective_user if isinstance(update, Update) else None
-            if user is None:
-                await coroutine
-                return
-            async with self._learners.hold(user.id):
-                await coroutine
+            try:
+                if user is None:
+                    await coroutine
+                    return
+                async with self._learners.hold(user.id):
+                    await coroutine
+            finally:
+                metrics.update_handled(time.monotonic() - started)
 
     async def initialize(self) -> None:
         """Nothing to open."""

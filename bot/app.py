@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeAlias
 
@@ -61,12 +62,14 @@ def build_application(
     send_per_second: float = 30.0,
     slots: SlotSource | None = None,
     send_early: timedelta = timedelta(0),
+    pace_clock: Callable[[], float] = time.monotonic,
 ) -> BridgesApp:
     """An Application wired with Bridges' handlers, services and tick; not yet running.
 
     `send_per_second` is the bot's whole message budget (Telegram's 30, or
     more with paid broadcasts); `slots` shares it between processes (see
-    bot.budget); `send_early` lets the tick start a busy minute's lessons that
+    bot.budget), paced on `pace_clock` (tests add their simulated days to it);
+    `send_early` lets the tick start a busy minute's lessons that
     much before their time (BRIDGES_SEND_EARLY_MINUTES).
     """
     activity = activity or Activity()
@@ -75,7 +78,15 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(_file_url(base_url))
-        .rate_limiter(SendBudget(send_per_second, slots=slots, max_retries=MAX_RETRIES))
+        .rate_limiter(
+            SendBudget(
+                send_per_second,
+                slots=slots,
+                max_retries=MAX_RETRIES,
+                on_429=metrics.telegram_429,
+                clock=pace_clock,
+            )
+        )
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from pydantic import ValidationError
 
@@ -148,6 +149,7 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
     from bot.app import build_application
     from bot.metrics import METRICS
     from bot.runner import running, running_webhook, running_worker
+    from storage.budget import SharedSlots
     from storage.health import HealthProbe
 
     course = load_course()
@@ -160,6 +162,10 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
         course=course,
         clock=system_clock,
         tick_seconds=settings.tick_seconds,
+        send_per_second=settings.send_per_second,
+        # Telegram's limits are per bot: on PostgreSQL every process draws from one budget.
+        slots=SharedSlots(engine) if engine.dialect.name == "postgresql" else None,
+        send_early=timedelta(minutes=settings.send_early_minutes),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

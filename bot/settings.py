@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     listen_port: int = Field(default=8080, ge=1, le=65535)
     # Serve /healthz and /metrics on this port (as `--metrics-port`, which wins); unset: don't.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The bot's whole message budget across all its processes: Telegram's 30 a second,
+    # up to 1,000 with paid broadcasts.
+    send_per_second: float = Field(default=30.0, gt=0, le=1000)
+    # When more learners are due than the budget serves at once, start up to this many
+    # minutes before their time, earliest due first (0 = never early).
+    send_early_minutes: float = Field(default=0.0, ge=0, le=120)
 
 
 class SettingError(ValueError):

@@ -319,8 +319,10 @@ class DeliveryStore(RepoBase):
     ) -> bool:
         """The lesson reached Telegram. False when the row was taken over (or deleted) meanwhile.
 
-        `course_length` is kept for callers; the course position is found by
-        lesson id at the next claim, so nothing here depends on it.
+        After the course's last lesson, with nothing else still in flight or
+        failed, the schedule ends at once (`next_due_at` NULL), so nothing
+        promises a next lesson that will not come. Otherwise the next claim
+        finds the place by lesson id and ends it there.
         """
 
         async def record() -> bool:
@@ -343,6 +345,8 @@ class DeliveryStore(RepoBase):
                     .where(col(Learner.id) == claim.learner_id)
                     .values(next_lesson=greatest(Learner.next_lesson, claim.lesson_day + 1))
                 )
+                if claim.lesson_day >= course_length:
+                    await self._end_if_finished(session, claim.learner_id)
                 return True
 
         recorded = await retrying(record, what=f"recording delivery {claim.delivery_id} sent")
@@ -351,6 +355,23 @@ class DeliveryStore(RepoBase):
                 "delivery %s sent, but its row was taken over: not recorded", claim.delivery_id
             )
         return recorded
+
+    async def _end_if_finished(self, session: AsyncSession, learner_id: int) -> None:
+        """The last lesson went out: end the schedule unless an earlier one is still owed."""
+        owed = (
+            await session.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    col(Delivery.learner_id) == learner_id,
+                    col(Delivery.state) != DeliveryState.SENT,
+                )
+            )
+        ).one()
+        if owed == 0:
+            await session.exec(
+                update(Learner).where(col(Learner.id) == learner_id).values(next_due_at=None)
+            )
 
     async def mark_failed(self, claim: Claim, *, reason: str, blocked: bool = False) -> bool:
         """Telegram refused the send. A blocked learner is set aside; others get it another day.

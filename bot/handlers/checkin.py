@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import callbacks
+from bot import callbacks, metrics
 from bot.handlers.common import Context, clear_buttons, reply, say
 from bot.handlers.onboarding import typed_setting
 from bot.services import Services, services
@@ -40,6 +40,7 @@ async def answer_button(
         if outcome.status == "closed":
             await clear_buttons(update)
         return
+    metrics.answer_recorded()
     await query.answer()
     await clear_buttons(update)
     label = _label(svc, learner.language, outcome.lesson_id, value)
@@ -90,6 +91,7 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
     svc = services(context)
     outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
     if outcome.status == "recorded":
+        metrics.answer_recorded()
         await reply(
             update,
             say(

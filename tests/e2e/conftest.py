@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -18,22 +18,36 @@ def course() -> Course:
 
 
 @pytest.fixture
-async def sandbox(clock: SettableClock) -> AsyncIterator[Sandbox]:
-    """Telegram's flood limits in real time plus the test clock's jumps (a new day refills)."""
+def flood_clock(clock: SettableClock) -> Callable[[], float]:
+    """Real time plus the test clock's jumps: a new simulated day refills every bucket.
+
+    The sandbox's flood limits and the bot's own send budget both run on it, so
+    a month walked in simulated days is not paced as if it were one minute.
+    """
     start = clock.now
 
-    def flood_clock() -> float:
+    def now() -> float:
         return time.monotonic() + (clock.now - start).total_seconds()
 
+    return now
+
+
+@pytest.fixture
+async def sandbox(flood_clock: Callable[[], float]) -> AsyncIterator[Sandbox]:
+    """Telegram's flood limits on the flood clock."""
     async with Sandbox(clock=flood_clock) as running:
         yield running
 
 
 @pytest.fixture
 async def bridges(
-    sandbox: Sandbox, tmp_path: Path, course: Course, clock: SettableClock
+    sandbox: Sandbox,
+    tmp_path: Path,
+    course: Course,
+    clock: SettableClock,
+    flood_clock: Callable[[], float],
 ) -> AsyncIterator[Bridges]:
-    bot = Bridges(sandbox, tmp_path / "bridges.db", course, clock)
+    bot = Bridges(sandbox, tmp_path / "bridges.db", course, clock, pace_clock=flood_clock)
     await bot.start()
     yield bot
     await bot.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,9 +28,16 @@ class Bridges:
     """One running bot: start, restart, tick and wait until everything is answered."""
 
     def __init__(
-        self, sandbox: Sandbox, database: Path, course: Course, clock: SettableClock
+        self,
+        sandbox: Sandbox,
+        database: Path,
+        course: Course,
+        clock: SettableClock,
+        *,
+        pace_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sandbox = sandbox
+        self.pace_clock = pace_clock
         self.database = database
         self.course = course
         self.clock = clock
@@ -51,6 +60,7 @@ class Bridges:
             clock=self.clock,
             tick_seconds=TEST_TICK_SECONDS,
             activity=self.activity,
+            pace_clock=self.pace_clock,
         )
         await self._stack.enter_async_context(running(self.app, poll_timeout=1))
 

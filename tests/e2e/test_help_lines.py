@@ -16,7 +16,7 @@ async def test_an_amsterdam_learner_sees_help_lines_on_day_one_and_in_help(
     await bridges.say(ans, "/timezone Europe/Amsterdam")
     await bridges.say(ans, "/time 08:00")
     await bridges.press(ans, "Ja, stuur maar meteen")
-    day_one = ans.inbox[-2].text
+    day_one = ans.inbox[-1].text
     assert "Dag 1 van" in day_one
     assert "113 Zelfmoordpreventie: 113 of 0800-0113" in day_one
     assert "Veilig Thuis: 0800-2000" in day_one
@@ -32,7 +32,7 @@ async def test_a_learner_elsewhere_gets_the_neutral_line(bridges: Bridges, sandb
     await bridges.say(kai, "/timezone Asia/Tokyo")
     await bridges.say(kai, "/time 08:00")
     await bridges.press(kai, "Yes, send it now")
-    day_one = kai.inbox[-2].text
+    day_one = kai.inbox[-1].text
     assert "Where to turn" in day_one
     assert "your local emergency number, or a doctor you trust" in day_one
     assert "Samaritans" not in day_one and "988" not in day_one
@@ -45,7 +45,7 @@ async def test_a_choice_answer_gets_its_own_feedback_line(bridges: Bridges, sand
     await bridges.say(lee, "/timezone Europe/London")
     await bridges.say(lee, "/time 08:00")
     await bridges.press(lee, "Yes, send it now")
-    assert "Samaritans: 116 123" in lee.inbox[-2].text
+    assert "Samaritans: 116 123" in lee.inbox[-1].text
     await bridges.press(lee, "Not yet")
     assert "Your answer: Not yet" in lee.last.text
     assert "💡 No problem. Keep that person in mind" in lee.last.text
