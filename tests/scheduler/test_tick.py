@@ -1,0 +1,191 @@
+"""The tick's hot path against the real repository and a scripted `Send`: every outcome, every fault.
+
+The `Send` here is a test double at the protocol seam (scheduler.tick.Send);
+what python-telegram-bot raises for each Telegram answer is tested against the
+sandbox in tests/bot and tests/e2e.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from lessons.loader import Course, load_course
+from lessons.render import RenderedLesson, Renderer
+from scheduler.claims import DEFAULT_LEASE, Claim
+from scheduler.states import DeliveryState, SendStatus
+from scheduler.tick import LessonService, SendResult, course_outline, run_tick
+from storage.repo import Repo
+from tests.helpers import SettableClock, make_learner
+
+DUE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+COURSE: Course = load_course()
+
+
+class ScriptedSend:
+    """Answers each send with `outcome(claim)`; records who was sent what."""
+
+    def __init__(self, outcome: Callable[[Claim], SendResult]) -> None:
+        self.outcome = outcome
+        self.sent: list[Claim] = []
+
+    async def __call__(
+        self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
+    ) -> SendResult:
+        self.sent.append(claim)
+        return self.outcome(claim)
+
+
+def _service(repo: Repo, send: ScriptedSend) -> LessonService:
+    return LessonService(repo, Renderer(COURSE), send)
+
+
+async def _states(repo: Repo) -> dict[int, str]:
+    async with repo.engine.connect() as connection:
+        rows = await connection.exec_driver_sql("SELECT learner_id, state FROM delivery")
+        return {int(learner): str(state) for learner, state in rows.all()}
+
+
+async def test_a_lost_reply_stays_sending_and_the_lease_sends_it_once_more(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    lost = ScriptedSend(lambda _: SendResult(SendStatus.UNKNOWN, reason="TimedOut"))
+    clock.now = DUE
+    report = await run_tick(clock, _service(repo, lost))
+    assert (report.claimed, report.unknown, report.failed) == (1, 1, 0)
+    assert await _states(repo) == {1001: DeliveryState.SENDING}  # not `failed`: it may have arrived
+    clock.now = DUE + DEFAULT_LEASE + timedelta(seconds=1)
+    delivered = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=9))
+    report = await run_tick(clock, _service(repo, delivered))
+    assert (report.claimed, report.resent, report.sent) == (1, 1, 1)
+    assert await _states(repo) == {1001: DeliveryState.SENT}
+
+
+async def test_definite_refusals_are_recorded_and_one_learner_never_stops_the_others(
+    repo: Repo, clock: SettableClock
+):
+    for learner_id in (1, 2, 3, 4):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    outcomes = {
+        1: SendResult(SendStatus.SENT, message_id=1),
+        2: SendResult(SendStatus.BLOCKED, reason="Forbidden: bot was blocked by the user"),
+        3: SendResult(SendStatus.FAILED, reason="Bad Request: message is too long"),
+    }
+
+    def outcome(claim: Claim) -> SendResult:
+        if claim.learner_id == 4:
+            raise RuntimeError("a bug in one send")
+        return outcomes[claim.learner_id]
+
+    clock.now = DUE
+    report = await run_tick(clock, _service(repo, ScriptedSend(outcome)))
+    assert (report.sent, report.blocked, report.failed, report.unknown) == (1, 1, 1, 1)
+    assert await _states(repo) == {
+        1: DeliveryState.SENT,
+        2: DeliveryState.FAILED,
+        3: DeliveryState.FAILED,
+        4: DeliveryState.SENDING,  # an exception is an unknown outcome: the lease decides
+    }
+
+
+async def test_a_record_that_fails_does_not_abort_the_tick(repo: Repo, clock: SettableClock):
+    for learner_id in (1, 2):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    original = repo.mark_sent
+
+    async def flaky_mark_sent(claim: Claim, **kwargs: object) -> bool:
+        if claim.learner_id == 1:
+            raise ConnectionResetError("database went away")
+        return await original(claim, **kwargs)  # type: ignore[arg-type]
+
+    repo.mark_sent = flaky_mark_sent  # type: ignore[method-assign]
+    clock.now = DUE
+    sent = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=3))
+    report = await run_tick(clock, _service(repo, sent))
+    assert report.sent == 2 and len(sent.sent) == 2
+    assert await _states(repo) == {1: DeliveryState.SENDING, 2: DeliveryState.SENT}
+
+
+async def test_stopping_claims_nothing_more_but_finishes_what_it_holds(
+    repo: Repo, clock: SettableClock
+):
+    for learner_id in range(1, 7):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    service: LessonService
+
+    def outcome(_: Claim) -> SendResult:
+        service.stopping.set()  # SIGTERM arrives while the first batch is in flight
+        return SendResult(SendStatus.SENT, message_id=1)
+
+    send = ScriptedSend(outcome)
+    service = _service(repo, send)
+    clock.now = DUE
+    report = await run_tick(clock, service, batch=2)
+    assert report.stopped and report.claimed == 2 and report.sent == 2
+    states = await _states(repo)
+    assert len(states) == 2 and set(states.values()) == {DeliveryState.SENT}  # 4 wait
+
+
+async def test_a_spent_time_budget_leaves_the_rest_to_the_next_tick(
+    repo: Repo, clock: SettableClock
+):
+    for learner_id in range(1, 6):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    send = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1))
+    clock.now = DUE
+    first = await run_tick(clock, _service(repo, send), batch=2, budget_s=0.0)
+    assert first.stopped and first.claimed == 0
+    second = await run_tick(clock, _service(repo, send), batch=2)
+    assert second.claimed == 5 and not second.stopped
+
+
+async def test_the_tick_reports_how_late_its_oldest_due_learner_is(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    clock.now = DUE + timedelta(minutes=3)
+    send = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1))
+    report = await run_tick(clock, _service(repo, send))
+    assert report.lateness_s == 180.0
+    assert report.lateness == [180.0]
+
+
+async def test_leases_are_renewed_while_a_slow_batch_is_in_flight(repo: Repo, clock: SettableClock):
+    await make_learner(repo, clock.now)
+    clock.now = DUE
+    release = asyncio.Event()
+    renewed = asyncio.Event()
+    original = repo.renew_leases
+
+    async def watching_renew(claims: list[Claim], now: datetime) -> None:
+        await original(claims, now)
+        renewed.set()
+
+    repo.renew_leases = watching_renew  # type: ignore[method-assign]
+
+    class SlowSend(ScriptedSend):
+        async def __call__(
+            self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
+        ) -> SendResult:
+            await release.wait()
+            return SendResult(SendStatus.SENT, message_id=1)
+
+    tick = asyncio.create_task(
+        run_tick(
+            clock,
+            _service(repo, SlowSend(lambda _: SendResult(SendStatus.SENT))),
+            lease=timedelta(seconds=0.3),
+        )
+    )
+    async with asyncio.timeout(10):
+        await renewed.wait()  # renewed every third of the lease while the send hangs
+    release.set()
+    report = await tick
+    assert report.sent == 1
+
+
+def test_the_outline_is_the_course_in_order():
+    outline = course_outline(COURSE)
+    assert [entry.lesson_id for entry in outline] == [lesson.id for lesson in COURSE.lessons["en"]]
