@@ -1,4 +1,4 @@
-"""The send budget: Telegram's per-bot limit kept by even spacing, replies first, shared by processes.
+"""The send budget: Telegram's per-bot limit kept by even spacing, replies first, shared.
 
 The pacing tests send through the real python-telegram-bot client to a sandbox
 that enforces Telegram's limit strictly (never more than N in any sliding

@@ -1,4 +1,4 @@
-"""The tick's hot path against the real repository and a scripted `Send`: every outcome, every fault.
+"""The tick's hot path on the real repository with a scripted `Send`: every outcome and fault.
 
 The `Send` here is a test double at the protocol seam (scheduler.tick.Send);
 what python-telegram-bot raises for each Telegram answer is tested against the

@@ -11,7 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from scheduler.claims import CourseEntry
@@ -26,8 +26,8 @@ DUE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 async def _state(repo: Repo, delivery_id: int) -> str:
     async with repo.engine.connect() as connection:
-        result = await connection.exec_driver_sql(
-            f"SELECT state FROM delivery WHERE id = {int(delivery_id)}"
+        result = await connection.execute(
+            text("SELECT state FROM delivery WHERE id = :id"), {"id": delivery_id}
         )
         return str(result.scalar_one())
 
