@@ -47,3 +47,44 @@ def test_only_the_clock_reads_the_system_time():
         if "datetime.now(" in path.read_text(encoding="utf-8")
     ]
     assert readers == ["scheduler/clock.py"]
+
+
+# Packages from the bottom up: each may import those before it, never those after it.
+LAYERS = ("lessons", "scheduler", "storage", "bot")
+# What a fresh interpreter may not load once it has imported a whole package.
+FOREIGN = {
+    "lessons": {"telegram", "sqlalchemy", "sqlmodel"},
+    "scheduler": {"telegram", "sqlalchemy", "sqlmodel"},
+    "storage": {"telegram"},
+    "bot": set(),
+}
+
+
+def _modules_of(package: str) -> list[str]:
+    return sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and path.name != "__main__.py"
+    )
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_a_package_loads_only_the_layers_below_it(package: str):
+    """Checked in a fresh interpreter, so transitive imports count, not just the import lines."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {_modules_of(package)!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout))
+    above = set(LAYERS[LAYERS.index(package) + 1 :])
+    assert loaded & above == set(), f"{package} loads {sorted(loaded & above)}"
+    assert loaded & FOREIGN[package] == set()
