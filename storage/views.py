@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from scheduler.claims import Claim
 from scheduler.states import LearnerStatus, Step
@@ -30,11 +31,15 @@ class LearnerView:
         )
 
 
+TodayKind = Literal["new", "again", "sending", "not_ready", "finished"]
+AnswerStatus = Literal["recorded", "already", "closed", "unknown"]
+
+
 @dataclass(frozen=True)
 class TodayOutcome:
     """/today's outcome: `new` and `again` carry a claim; `sending`, `not_ready`, `finished` not."""
 
-    kind: str
+    kind: TodayKind
     claim: Claim | None = None
 
 
@@ -42,7 +47,7 @@ class TodayOutcome:
 class AnswerOutcome:
     """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`."""
 
-    status: str
+    status: AnswerStatus
     lesson_id: str | None = None
     streaks: Streaks = field(default_factory=lambda: Streaks(0, 0))
 
