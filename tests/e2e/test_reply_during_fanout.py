@@ -9,6 +9,7 @@ priority every queued lesson would.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.sandbox import Sandbox
@@ -16,6 +17,17 @@ from tests.e2e.harness import Bridges
 from tests.helpers import make_learner
 
 FANOUT = 90  # three seconds of sends at Telegram's 30 a second
+
+
+async def _until(sandbox: Sandbox, condition: Callable[[], bool]) -> None:
+    """Wait, woken by each message the sandbox delivers, until `condition` holds."""
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+    sandbox.add_listener(lambda *_: loop.call_soon_threadsafe(changed.set))
+    async with asyncio.timeout(30):
+        while not condition():
+            await changed.wait()
+            changed.clear()
 
 
 async def test_a_check_in_answer_is_not_queued_behind_the_fan_out(
@@ -37,14 +49,10 @@ async def test_a_check_in_answer_is_not_queued_behind_the_fan_out(
             if r.method == "sendMessage" and int(r.params["chat_id"]) >= 2000
         )
 
-    async with asyncio.timeout(30):
-        while lessons_out() < 10:
-            await asyncio.sleep(0.01)
+    await _until(sandbox, lambda: lessons_out() >= 10)
     tapped_at = lessons_out()
     alex.press(alex.last.button_labels()[0])
-    async with asyncio.timeout(30):
-        while "Your answer" not in alex.last.text:
-            await asyncio.sleep(0.01)
+    await _until(sandbox, lambda: "Your answer" in alex.last.text)
     answered_at = lessons_out()
     report = await fanout
     assert report.sent == FANOUT
