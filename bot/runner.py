@@ -28,6 +28,18 @@ from bot.web import serving
 POLL_TIMEOUT_SECONDS = 10
 
 
+def stop_claiming(app: BridgesApp) -> None:
+    """Make a tick under way claim nothing more.
+
+    Stopping the job queue then waits for the tick to send and record what it
+    already holds (at most one batch), well inside the service manager's stop
+    timeout, instead of looping until nobody is due and being killed mid-send.
+    """
+    svc = app.bot_data.get(SERVICES_KEY)
+    if isinstance(svc, Services):
+        svc.lessons.stopping.set()
+
+
 @asynccontextmanager
 async def running(
     app: BridgesApp, *, poll_timeout: int = POLL_TIMEOUT_SECONDS
@@ -43,11 +55,7 @@ async def running(
         try:
             yield app
         finally:
-            # A tick under way claims nothing more; stopping the job queue waits for
-            # it to send and record what it already holds.
-            svc = app.bot_data.get(SERVICES_KEY)
-            if isinstance(svc, Services):
-                svc.lessons.stopping.set()
+            stop_claiming(app)
             if app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -80,6 +88,7 @@ async def running_webhook(
                 )
                 yield runner
         finally:
+            stop_claiming(app)
             if app.running:
                 await app.stop()
 
@@ -92,5 +101,6 @@ async def running_worker(app: BridgesApp) -> AsyncIterator[BridgesApp]:
         try:
             yield app
         finally:
+            stop_claiming(app)
             if app.running:
                 await app.stop()

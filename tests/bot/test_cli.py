@@ -222,3 +222,60 @@ def test_webhook_needs_its_url_and_secret(tmp_path: Path, env: dict[str, str], e
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bridges: ") and expected in lines[0]
+
+
+async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_sent(
+    tmp_path: Path,
+):
+    """300 learners due at 30 a second is ten seconds of sending; SIGTERM after the first few."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from storage.db import create_engine, upgrade_schema
+    from storage.repo import Repo
+    from tests.helpers import make_learner
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    await upgrade_schema(engine)
+    repo = Repo(engine)
+    now = datetime.now(UTC)  # the worker runs on the system clock
+    for learner_id in range(3000, 3300):
+        await make_learner(repo, now, learner_id=learner_id)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE learner SET next_due_at = :due"),
+            {"due": (now - timedelta(minutes=1)).replace(tzinfo=None)},
+        )
+    log_file = (tmp_path / "stderr.log").open("wb")
+    async with Sandbox(token=TOKEN, auto_users=True) as sandbox:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "worker",
+            cwd=tmp_path,
+            env=_env(
+                tmp_path,
+                BRIDGES_TELEGRAM_TOKEN=TOKEN,
+                BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
+                BRIDGES_TICK_SECONDS="1",
+            ),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            await _wait_for(sandbox, lambda: len(sandbox.calls("sendMessage")) >= 10)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            # Liveness, not speed: it must not send the whole backlog before exiting.
+            await asyncio.wait_for(process.wait(), timeout=30)
+            log_file.close()
+        sent = len(sandbox.calls("sendMessage"))
+    assert process.returncode == 0, (tmp_path / "stderr.log").read_text()
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT state, count(*) FROM delivery GROUP BY state"))
+        states = {str(state): int(count) for state, count in rows.all()}
+    await engine.dispose()
+    assert sent < 300  # stopped claiming
+    assert states == {"sent": sent}  # every claimed lesson sent and recorded, none left `sending`
