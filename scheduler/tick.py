@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -48,6 +48,7 @@ class SendResult:
     status: SendStatus
     message_id: int = 0
     reason: str = ""
+    recorded: bool = True  # False when the outcome could not be stored (the lease resends)
 
 
 class Send(Protocol):
@@ -119,7 +120,8 @@ class LessonService:
             log.exception("delivery %s to learner %s failed", claim.delivery_id, claim.learner_id)
             result = SendResult(SendStatus.UNKNOWN, reason=type(error).__name__)
         crash_point("send:after")
-        await self.record(claim, result, clock)
+        if not await self.record(claim, result, clock):
+            return replace(result, recorded=False)
         return result
 
     async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
@@ -183,6 +185,7 @@ async def run_tick(
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)
             result = await service.deliver(claim, clock)
         report.resent += claim.resend
+        report.unrecorded += not result.recorded
         if result.status == SendStatus.SENT:
             report.sent += 1
             if claim.due_at is not None:
