@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = lesson_commands.add_parser("preview", help="print a lesson as a learner sees it")
     show.add_argument("--day", type=int, required=True)
     show.add_argument("--lang", choices=("en", "nl"), default="en")
+    stats = commands.add_parser(
+        "stats", help="for course authors: funnel, answers, where learners pause or go quiet"
+    )
+    stats.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write one page with charts (matplotlib)"
+    )
     return parser
 
 
@@ -82,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.lessons_command == "check":
             return check_course()
         return preview(args.day, args.lang)
+    if args.command == "stats":
+        from bot.stats import run_stats
+
+        return run_stats(settings.database_url, system_clock(), html=args.html)
     if args.command == "db":
         configure_logging(settings.log_level, fmt=settings.log_format)
         asyncio.run(_upgrade(settings.database_url))
