@@ -79,7 +79,7 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _reason(error: BaseException) -> str:
+def short_reason(error: BaseException) -> str:
     """One line naming what went wrong, without SQL or connection strings."""
     cause = getattr(error, "orig", None) or error.__cause__ or error
     detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
@@ -100,7 +100,7 @@ class HealthProbe:
                 await conn.execute(text("SELECT 1"))
                 current = await conn.run_sync(_current_revision)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
-            raise DatabaseUnavailable(_reason(error)) from error
+            raise DatabaseUnavailable(short_reason(error)) from error
         return SchemaState(current=current, head=head_revision())
 
     async def backlog(self, now: datetime) -> Backlog:
@@ -112,7 +112,7 @@ class HealthProbe:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self._engine.connect() as conn:
                 row = (await conn.execute(query)).one()
         except (SQLAlchemyError, OSError, TimeoutError) as error:
-            raise DatabaseUnavailable(_reason(error)) from error
+            raise DatabaseUnavailable(short_reason(error)) from error
         due, oldest = int(row[0]), row[1]
         if oldest is not None and oldest.tzinfo is None:  # in case an aggregate loses the type
             oldest = oldest.replace(tzinfo=UTC)

@@ -35,7 +35,7 @@ from sqlmodel import col
 from scheduler.states import DeliveryState, LearnerStatus, Step
 from storage.db import READ_ONLY
 from storage.health import DatabaseUnavailable
-from storage.health import _reason as reason
+from storage.health import short_reason as reason
 from storage.models import Answer, Delivery, Learner
 
 # A learner with this many unanswered lessons in a row (after their last answer) has gone quiet.
