@@ -49,6 +49,26 @@ def test_only_message_methods_spend_the_budget():
     assert not counts("sendChatAction")
 
 
+async def test_released_sends_never_exceed_the_rate_in_any_second():
+    """The guarantee at its source: even a busy loop never bunches two slots together."""
+    budget = SendBudget(30)
+    stamps: list[float] = []
+
+    async def call() -> bool:
+        stamps.append(time.monotonic())
+        return True
+
+    await asyncio.gather(
+        *(
+            budget.process_request(call, (), {}, "sendMessage", {"chat_id": n}, BULK)
+            for n in range(61)
+        )
+    )
+    await budget.shutdown()
+    assert len(stamps) == 61
+    assert _max_in_any_second(stamps) <= 30
+
+
 async def test_a_fan_out_stays_inside_telegrams_limit(strict_sandbox: Sandbox):
     """75 lessons to 75 learners at once: no 429, never 31 in a second, and no time wasted."""
     budget = SendBudget(30)
