@@ -22,6 +22,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
@@ -110,6 +111,7 @@ class SendBudget(BaseRateLimiter[str]):
         self._bulk: collections.deque[asyncio.Future[None]] = collections.deque()
         self._dispatcher: asyncio.Task[None] | None = None
         self._resume_at = 0.0  # no slot is handed out before this (after a 429)
+        self._released = -math.inf  # when this process last handed out a slot
         self._chats: dict[int, _ChatPace] = {}
 
     async def initialize(self) -> None:
@@ -201,17 +203,21 @@ class SendBudget(BaseRateLimiter[str]):
                 continue
             start = self._clock() + delay
             for index in range(count):
-                at = max(start + index * self.interval, self._resume_at)
+                slot = start + index * self.interval
+                # Never two releases of this process closer than one interval, even
+                # after a late one; never before a 429's pause is over.
+                at = max(slot, self._resume_at, self._released + self.interval)
                 wait = at - self._clock()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                elif -wait > self.interval / 4:
+                if self._clock() - max(slot, self._resume_at) > self.interval / 4:
                     # The loop was busy past this slot: using it now would bunch it
                     # against the next one (perhaps another process's). Let it go.
                     continue
                 waiter = self._next_waiter()
                 if waiter is None:
                     break
+                self._released = self._clock()
                 waiter.set_result(None)
 
     def _next_waiter(self) -> asyncio.Future[None] | None:
