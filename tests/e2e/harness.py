@@ -114,7 +114,7 @@ class Bridges:
         await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
         await self.say(user, f"/timezone {zone}")
         await self.say(user, f"/time {time}")
-        await self.press(user, "Yes, send it now" if first_now else "At my time is fine")
+        await self.press(user, "Yes, send it now" if first_now else "At my chosen time is fine")
 
 
 def advance(clock: SettableClock, **delta: float) -> datetime:
