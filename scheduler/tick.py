@@ -74,6 +74,7 @@ class TickReport:
     unknown: int = 0  # no reply: left `sending` for the lease
     resent: int = 0  # claims that were lost sends going out again
     unrecorded: int = 0  # the outcome could not be stored (the lease will resend)
+    released: int = 0  # claimed but handed back unsent because the process is stopping
     lateness_s: float = 0.0  # how late the oldest due learner was when the tick began
     stopped: bool = False  # stopped early: budget spent or shutting down
     lateness: list[float] = field(default_factory=list)  # seconds late, per claimed learner
@@ -167,7 +168,9 @@ async def run_tick(
 
     Claims in batches until nobody is due, the time budget is spent or the
     service is stopping; sends each batch with bounded concurrency (the send
-    budget in bot/ keeps Telegram's pace). The clock is read again for every
+    budget in bot/ keeps Telegram's pace). Once stopping, claims not yet sent
+    are handed back at once instead of sent, so shutdown never waits for a
+    whole batch at a slow pace. The clock is read again for every
     batch and every record, so a long tick never stamps late work with its
     start time (which could make a fresh lease look expired to another process).
     """
@@ -179,8 +182,13 @@ async def run_tick(
         report.lateness_s = max(0.0, (clock() - oldest).total_seconds())
         log.info("tick: oldest due learner is %.1f s late", report.lateness_s)
 
+    unsent: list[Claim] = []
+
     async def one(claim: Claim) -> None:
         async with limit:
+            if service.stopping.is_set():
+                unsent.append(claim)  # shutting down: hand it back rather than be killed mid-send
+                return
             if claim.resend:
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)
             result = await service.deliver(claim, clock)
@@ -211,6 +219,10 @@ async def run_tick(
         report.claimed += len(claims)
         async with _leases_renewed(service.repo, claims, clock, lease):
             await asyncio.gather(*(one(claim) for claim in claims))
+        if unsent:
+            await _release(service.repo, unsent)
+            report.released += len(unsent)
+            unsent.clear()
         if len(claims) < batch:
             break
     if report.claimed:
@@ -225,6 +237,15 @@ async def run_tick(
             " (stopped early)" if report.stopped else "",
         )
     return report
+
+
+async def _release(repo: DeliveryStore, claims: list[Claim]) -> None:
+    try:
+        await repo.release(claims)
+    except Exception:  # unreleased claims still come back, after their lease
+        log.warning("could not release %d unsent claims", len(claims), exc_info=True)
+    else:
+        log.info("stopping: %d claimed lessons handed back unsent", len(claims))
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, text, tuple_, update
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # A lost send (expired lease) is sent again at most this often, then given up as failed.
 MAX_RESENDS = 2
+# The lease stamp of a released claim: long expired, so any tick takes it at once.
+RELEASED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,27 @@ class DeliveryStore(RepoBase):
                     col(Delivery.state) == DeliveryState.SENDING,
                 )
                 .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def release(self, claims: Sequence[Claim]) -> None:
+        """Hand back claims that were never sent (the process is stopping): due again at once.
+
+        Their lease is expired on the spot, so the next tick of any process sends
+        them today through the lease path; the resend this costs is not counted
+        against MAX_RESENDS, since nothing went out.
+        """
+        if not claims:
+            return
+        keys = [(claim.delivery_id, claim.attempt) for claim in claims]
+        async with self._sessions.begin() as session:
+            await session.exec(
+                update(Delivery)
+                .where(
+                    tuple_(col(Delivery.id), col(Delivery.attempts)).in_(keys),
+                    col(Delivery.state) == DeliveryState.SENDING,
+                )
+                .values(claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1)
                 .execution_options(synchronize_session=False)
             )
 

@@ -108,7 +108,7 @@ async def test_a_record_that_fails_does_not_abort_the_tick(repo: Repo, clock: Se
     assert await _states(repo) == {1: DeliveryState.SENDING, 2: DeliveryState.SENT}
 
 
-async def test_stopping_claims_nothing_more_but_finishes_what_it_holds(
+async def test_stopping_hands_back_what_it_has_not_sent_and_claims_nothing_more(
     repo: Repo, clock: SettableClock
 ):
     for learner_id in range(1, 7):
@@ -116,16 +116,23 @@ async def test_stopping_claims_nothing_more_but_finishes_what_it_holds(
     service: LessonService
 
     def outcome(_: Claim) -> SendResult:
-        service.stopping.set()  # SIGTERM arrives while the first batch is in flight
+        service.stopping.set()  # SIGTERM arrives while the first send is in flight
         return SendResult(SendStatus.SENT, message_id=1)
 
     send = ScriptedSend(outcome)
     service = _service(repo, send)
     clock.now = DUE
-    report = await run_tick(clock, service, batch=2)
-    assert report.stopped and report.claimed == 2 and report.sent == 2
+    report = await run_tick(clock, service, batch=4, concurrency=1)
+    assert report.stopped and (report.claimed, report.sent, report.released) == (4, 1, 3)
     states = await _states(repo)
-    assert len(states) == 2 and set(states.values()) == {DeliveryState.SENT}  # 4 wait
+    assert sorted(states.values()) == [DeliveryState.SENDING] * 3 + [DeliveryState.SENT]
+    # The next process to tick sends the three handed back at once (same day, no lease wait)
+    # and the two never claimed; nothing twice.
+    again = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=2))
+    report = await run_tick(clock, _service(repo, again))
+    assert (report.claimed, report.sent, report.resent) == (5, 5, 3)
+    assert sorted(c.learner_id for c in send.sent + again.sent) == [1, 2, 3, 4, 5, 6]
+    assert set((await _states(repo)).values()) == {DeliveryState.SENT}
 
 
 async def test_a_spent_time_budget_leaves_the_rest_to_the_next_tick(
