@@ -137,7 +137,7 @@ async def test_an_answer_is_acknowledged_only_once_it_is_stored(
         await admin.execute("LOCK TABLE answer IN ACCESS EXCLUSIVE MODE")
         alex.press("Not yet")
         async with asyncio.timeout(10):
-            while not await admin.fetchval(
+            while not await admin.fetchval(  # noqa: ASYNC110 - PostgreSQL has no event for it
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
             ):
