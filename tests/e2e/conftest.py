@@ -4,10 +4,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox import Sandbox
 from lessons.loader import Course, load_course
+from storage.db import create_engine, upgrade_schema
 from tests.e2e.harness import Bridges
 from tests.helpers import SettableClock
 
@@ -51,3 +54,17 @@ async def bridges(
     await bot.start()
     yield bot
     await bot.stop()
+
+
+@pytest.fixture
+async def pg(postgres_database: str) -> AsyncIterator[AsyncEngine]:
+    """The real PostgreSQL only (the scale-out and fault tests), emptied and migrated to head."""
+    connection = await asyncpg.connect(postgres_database)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+    engine = create_engine(postgres_database)
+    await upgrade_schema(engine)
+    yield engine
+    await engine.dispose()

@@ -35,8 +35,11 @@ class Bridges:
         clock: SettableClock,
         *,
         pace_clock: Callable[[], float] = time.monotonic,
+        database_url: str | None = None,
     ) -> None:
+        """`database_url` (e.g. the real PostgreSQL) replaces the SQLite file `database`."""
         self.sandbox = sandbox
+        self.database_url = database_url or f"sqlite:///{database}"
         self.pace_clock = pace_clock
         self.database = database
         self.course = course
@@ -48,7 +51,7 @@ class Bridges:
 
     async def start(self) -> None:
         self._stack = AsyncExitStack()
-        engine = create_engine(f"sqlite:///{self.database}")
+        engine = create_engine(self.database_url)
         self._stack.push_async_callback(engine.dispose)
         await upgrade_schema(engine)
         self.repo = Repo(engine)
