@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 BULK = "bulk"  # rate_limit_args of a lesson fan-out send: it waits behind replies
 # Slots are spaced this much wider than the nominal rate, for network jitter.
 SAFETY = 0.97
-# Telegram's per-chat pace: about one message a second, after a burst (the sandbox's default).
-CHAT_INTERVAL_S = 1.0
+# Telegram's per-chat pace: about one message a second, after a burst (the sandbox's default),
+# with the same margin as the overall budget: Telegram counts arrivals, not our reservations.
+CHAT_INTERVAL_S = 1.0 / SAFETY
 CHAT_BURST = 20
 # Endpoints Telegram counts as messages (edits included, as a strict stand-in does).
 _COUNTED_PREFIXES = ("send", "editMessage", "copyMessage", "forwardMessage")
