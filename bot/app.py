@@ -6,6 +6,7 @@ same Application here and start it with `bot.runner.running`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from bot.texts import LANGUAGES, texts
 from lessons.loader import Course
 from lessons.render import Renderer
 from scheduler.clock import Clock
-from scheduler.tick import LessonService, run_tick
+from scheduler.tick import LessonService, concurrency_for, run_tick
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ def build_application(
         .build()
     )
     lessons = LessonService(repo, Renderer(course), TelegramSender(app.bot))
-    app.bot_data[SERVICES_KEY] = Services(repo, course, clock, lessons, texts(), send_early)
+    app.bot_data[SERVICES_KEY] = Services(
+        repo, course, clock, lessons, texts(), send_early, concurrency_for(send_per_second)
+    )
     app.bot_data["activity"] = activity
 
     # Group 0: commands first, then buttons, text and everything else. Only new
@@ -131,12 +134,15 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     metrics.METRICS.tick_started()
     started = time.monotonic()
+    working = activity.working() if isinstance(activity, Activity) else contextlib.nullcontext()
     try:
-        if isinstance(activity, Activity):
-            async with activity.working():
-                report = await run_tick(svc.clock, svc.lessons, early=svc.send_early)
-        else:  # pragma: no cover - always set by build_application
-            report = await run_tick(svc.clock, svc.lessons, early=svc.send_early)
+        async with working:
+            report = await run_tick(
+                svc.clock,
+                svc.lessons,
+                early=svc.send_early,
+                concurrency=svc.tick_concurrency,
+            )
     except BaseException:
         metrics.METRICS.tick_aborted()
         raise

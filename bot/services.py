@@ -28,6 +28,7 @@ class Services:
     lessons: LessonService
     texts: Texts
     send_early: timedelta = timedelta(0)  # how early a busy minute's lessons may start
+    tick_concurrency: int = 16  # sends in flight at once (scheduler.tick.concurrency_for)
 
 
 def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,17 @@ log = logging.getLogger(__name__)
 
 # A tick stops claiming after this many seconds; the next tick goes on where it left off.
 DEFAULT_TICK_BUDGET_S = 20.0
+# Sends in flight at once at Telegram's ordinary 30 a second.
+DEFAULT_CONCURRENCY = 16
+
+
+def concurrency_for(per_second: float) -> int:
+    """Sends in flight needed to keep a budget of `per_second` busy.
+
+    A send's round trip is about a tenth to a fifth of a second, so a fifth of a
+    second's worth of sends in flight keeps every slot used; never fewer than 16.
+    """
+    return max(DEFAULT_CONCURRENCY, math.ceil(per_second / 5))
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,7 @@ async def run_tick(
     service: LessonService,
     *,
     batch: int = 100,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
     budget_s: float = DEFAULT_TICK_BUDGET_S,
     early: timedelta = timedelta(0),
     lease: timedelta = DEFAULT_LEASE,
