@@ -33,8 +33,14 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 BULK = "bulk"  # rate_limit_args of a lesson fan-out send: it waits behind replies
-# Slots are spaced this much wider than the nominal rate, for network jitter.
+# Slots are spaced this much wider than the nominal rate: any rate+1 slots span
+# 1/SAFETY seconds, about 31 ms more than one second, whatever the rate.
 SAFETY = 0.97
+# A slot released later than this (the loop was busy) is let go: below the margin
+# above, a late slot can never put rate+1 sends inside one second.
+LATE_S = 0.025
+# After the shared budget fails, pace this process alone this long, then try it again.
+FALLBACK_S = 10.0
 # Telegram's per-chat pace: about one message a second, after a burst (the sandbox's default),
 # with the same margin as the overall budget: Telegram counts arrivals, not our reservations.
 CHAT_INTERVAL_S = 1.0 / SAFETY
@@ -50,9 +56,15 @@ def counts(endpoint: str) -> bool:
 
 
 class SlotSource(Protocol):
-    """Where slots come from: `reserve(n, interval)` -> seconds from now to the first of n slots."""
+    """Where slots come from: `reserve(n, interval)` -> seconds from now to the first of n slots.
+
+    `pause(seconds)` pushes every later slot past a 429's retry_after, for every
+    process that shares the source.
+    """
 
     async def reserve(self, count: int, interval: float) -> float: ...
+
+    async def pause(self, seconds: float) -> None: ...
 
 
 class LocalSlots:
@@ -67,6 +79,9 @@ class LocalSlots:
         first = max(self._next, now)
         self._next = first + count * interval
         return first - now
+
+    async def pause(self, seconds: float) -> None:
+        self._next = max(self._next, self._clock() + seconds)
 
 
 class _ChatPace:
@@ -112,7 +127,8 @@ class SendBudget(BaseRateLimiter[str]):
         self._bulk: collections.deque[asyncio.Future[None]] = collections.deque()
         self._dispatcher: asyncio.Task[None] | None = None
         self._resume_at = 0.0  # no slot is handed out before this (after a 429)
-        self._released = -math.inf  # when this process last handed out a slot
+        self._local = LocalSlots(clock)  # used while a shared source is unreachable
+        self._fallback_until = -math.inf
         self._chats: dict[int, _ChatPace] = {}
 
     async def initialize(self) -> None:
@@ -154,6 +170,7 @@ class SendBudget(BaseRateLimiter[str]):
                 pause = error.retry_after
                 seconds = pause if isinstance(pause, int | float) else pause.total_seconds()
                 self._resume_at = max(self._resume_at, self._clock() + seconds + 0.1)
+                await self._pause_source(seconds + 0.1)
                 if attempt == self.max_retries:
                     log.error("%s: 429 after %d retries; giving up", endpoint, attempt)
                     raise
@@ -197,29 +214,42 @@ class SendBudget(BaseRateLimiter[str]):
         while self._replies or self._bulk:
             count = max(1, min(self.waiting, int(0.2 / self.interval) or 1))
             try:
-                delay = await self.slots.reserve(count, self.interval)
+                delay = await self._source().reserve(count, self.interval)
             except Exception:  # the shared budget is unreachable: pace locally, never stop
-                log.warning("send budget unavailable; pacing this process alone", exc_info=True)
-                self.slots = LocalSlots(self._clock)
+                log.warning(
+                    "send budget unavailable; pacing this process alone for %.0f s",
+                    FALLBACK_S,
+                    exc_info=True,
+                )
+                self._fallback_until = self._clock() + FALLBACK_S
                 continue
             start = self._clock() + delay
             for index in range(count):
-                slot = start + index * self.interval
-                # Never two releases of this process closer than one interval, even
-                # after a late one; never before a 429's pause is over.
-                at = max(slot, self._resume_at, self._released + self.interval)
+                at = max(start + index * self.interval, self._resume_at)
                 wait = at - self._clock()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                if self._clock() - max(slot, self._resume_at) > self.interval / 4:
-                    # The loop was busy past this slot: using it now would bunch it
-                    # against the next one (perhaps another process's). Let it go.
+                if self._clock() - at > LATE_S:
+                    # The loop was busy far past this slot: using it now could bunch it
+                    # against the next ones (perhaps another process's). Let it go.
                     continue
                 waiter = self._next_waiter()
                 if waiter is None:
                     break
-                self._released = self._clock()
                 waiter.set_result(None)
+
+    def _source(self) -> SlotSource:
+        """The shared source, or this process's own while the shared one is unreachable."""
+        if self._clock() < self._fallback_until:
+            return self._local
+        return self.slots
+
+    async def _pause_source(self, seconds: float) -> None:
+        """Tell every process drawing from the same source to hold off too."""
+        try:
+            await self._source().pause(seconds)
+        except Exception:
+            log.warning("could not share a 429 pause", exc_info=True)
 
     def _next_waiter(self) -> asyncio.Future[None] | None:
         """The first send still waiting, replies before bulk; cancelled ones are dropped."""

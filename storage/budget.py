@@ -32,6 +32,15 @@ _RESERVE = text(
     """
 )
 _NOW = text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")
+_PAUSE = text(
+    """
+    INSERT INTO send_budget (id, next_slot)
+    VALUES (:row, clock_timestamp() + make_interval(secs => :seconds))
+    ON CONFLICT (id) DO UPDATE
+        SET next_slot = GREATEST(send_budget.next_slot,
+                                 clock_timestamp() + make_interval(secs => :seconds))
+    """
+)
 # How far the two clocks may drift apart per second before an old offset is distrusted.
 _DRIFT_PER_S = 1e-4
 
@@ -65,6 +74,11 @@ class SharedSlots:
             self._offset = min(sample, aged)
         self._offset_at = received
         return received
+
+    async def pause(self, seconds: float) -> None:
+        """Push the next free slot past a 429's retry_after, for every process of the bot."""
+        async with self.engine.begin() as connection:
+            await connection.execute(_PAUSE, {"row": BUDGET_ROW, "seconds": float(seconds)})
 
     async def reserve(self, count: int, interval: float) -> float:
         """Reserve `count` slots `interval` apart; seconds from now until the first."""

@@ -199,3 +199,77 @@ async def test_the_application_sends_through_the_budget():
         assert isinstance(app.bot, ExtBot) and isinstance(app.bot.rate_limiter, SendBudget)
     finally:
         await engine.dispose()
+
+
+async def test_a_busy_event_loop_slows_the_budget_but_never_stalls_it():
+    """Each loop iteration takes 5 ms (a busy process): sends keep flowing near the rate."""
+    budget = SendBudget(30)
+    sent = 0
+    stop = asyncio.Event()
+
+    async def hog() -> None:
+        while not stop.is_set():
+            time.sleep(0.005)  # noqa: ASYNC251 - the point: a loop that is busy
+            await asyncio.sleep(0)
+
+    async def call() -> bool:
+        nonlocal sent
+        sent += 1
+        return True
+
+    busy = asyncio.create_task(hog())
+    sends = [
+        asyncio.create_task(
+            budget.process_request(call, (), {}, "sendMessage", {"chat_id": n}, BULK)
+        )
+        for n in range(200)
+    ]
+    await asyncio.sleep(2.0)
+    stop.set()
+    await busy
+    for task in sends:
+        task.cancel()
+    await asyncio.gather(*sends, return_exceptions=True)
+    await budget.shutdown()
+    assert sent >= 30  # about 58 are due in two seconds; a stalled budget sent almost none
+
+
+async def test_a_429_holds_off_every_process_sharing_the_budget(postgres_database: str):
+    engines = [create_engine(postgres_database) for _ in range(2)]
+    try:
+        await upgrade_schema(engines[0])
+        first, second = (SharedSlots(engine) for engine in engines)
+        await first.reserve(1, 0.01)
+        await first.pause(2.0)  # Telegram said retry_after=2 to the first process
+        assert await second.reserve(1, 0.01) >= 1.5
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_an_unreachable_shared_budget_is_tried_again_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    calls = 0
+
+    class Flaky:
+        async def reserve(self, count: int, interval: float) -> float:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise ConnectionError("database restarting")
+            return 0.0
+
+        async def pause(self, seconds: float) -> None:
+            """Not used here."""
+
+    monkeypatch.setattr("bot.budget.FALLBACK_S", 0.2)
+    budget = SendBudget(100, slots=Flaky())
+
+    async def call() -> bool:
+        return True
+
+    for n in range(30):
+        await budget.process_request(call, (), {}, "sendMessage", {"chat_id": n}, None)
+    await budget.shutdown()
+    assert calls >= 2  # back on the shared budget once the fallback window passed
