@@ -23,6 +23,8 @@ from bot import metrics
 
 # How many updates are handled at once (across different learners).
 CONCURRENT_UPDATES = 64
+# How many more may wait (for their learner's turn) before PTB stops taking new ones.
+QUEUED_PER_SLOT = 16
 
 
 class Activity:
@@ -67,19 +69,27 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     """Handles updates concurrently, serialised per learner, and counts them."""
 
     def __init__(self, activity: Activity, concurrency: int = CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates=concurrency)
+        super().__init__(max_concurrent_updates=concurrency * QUEUED_PER_SLOT)
         self.activity = activity
         self._learners = _KeyedLocks()
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Take the learner's own turn first, then one of the shared slots.
+
+        In this order a learner's queued burst of updates waits on their own
+        lock without holding shared slots, so it never delays other learners.
+        (PTB's own semaphore, taken before this, is sized far above ours.)
+        """
         started = time.monotonic()
+        user = update.effective_user if isinstance(update, Update) else None
         async with self.activity.working():
-            user = update.effective_user if isinstance(update, Update) else None
             try:
                 if user is None:
-                    await coroutine
+                    async with self._slots:
+                        await coroutine
                     return
-                async with self._learners.hold(user.id):
+                async with self._learners.hold(user.id), self._slots:
                     await coroutine
             finally:
                 metrics.update_handled(time.monotonic() - started)

@@ -99,7 +99,14 @@ def build_application(
     )
     lessons = LessonService(repo, Renderer(course), TelegramSender(app.bot))
     app.bot_data[SERVICES_KEY] = Services(
-        repo, course, clock, lessons, texts(), send_early, concurrency_for(send_per_second)
+        repo,
+        course,
+        clock,
+        lessons,
+        texts(),
+        send_early=send_early,
+        tick_concurrency=concurrency_for(send_per_second),
+        send_per_second=send_per_second,
     )
     app.bot_data["activity"] = activity
 
@@ -142,6 +149,7 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 svc.lessons,
                 early=svc.send_early,
                 concurrency=svc.tick_concurrency,
+                per_second=svc.send_per_second,
             )
     except BaseException:
         metrics.METRICS.tick_aborted()

@@ -26,11 +26,6 @@ from scheduler.states import SendStatus
 from scheduler.tick import SendResult
 
 
-def lesson_message(rendered: RenderedLesson) -> str:
-    """The one message a lesson is: its text, then its check-in."""
-    return f"{rendered.lesson_html}\n\n{rendered.checkin_html}"
-
-
 class TelegramSender:
     """The `Send` the tick and /today use. Bulk sends queue behind replies to learners."""
 
@@ -43,7 +38,7 @@ class TelegramSender:
         try:
             message = await self.bot.send_message(
                 claim.learner_id,
-                lesson_message(rendered),
+                rendered.message_html,
                 reply_markup=keyboards.checkin(claim.delivery_id, rendered),
                 rate_limit_args=BULK if bulk else None,
             )

@@ -29,6 +29,7 @@ class Services:
     texts: Texts
     send_early: timedelta = timedelta(0)  # how early a busy minute's lessons may start
     tick_concurrency: int = 16  # sends in flight at once (scheduler.tick.concurrency_for)
+    send_per_second: float = 30.0  # the bot's message budget, which sizes the send window
 
 
 def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]

@@ -138,7 +138,12 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
         except TemplateError as error:
             add(where, f"template error: {error}")
             continue
-        for part, html in ((where, rendered.lesson_html), ("checkin", rendered.checkin_html)):
+        parts = (
+            (where, rendered.lesson_html),
+            ("checkin", rendered.checkin_html),
+            ("message", rendered.message_html),  # what is sent: both in one message
+        )
+        for part, html in parts:
             if UNRENDERED.search(html):
                 add(part, "unrendered template markup ({{ }} or {% %}) left in the message")
             for problem in message_problems(html):

@@ -45,6 +45,11 @@ class RenderedLesson:
     checkin_kind: str
     options: tuple[tuple[str, str], ...]  # (button label, value); empty for free text
 
+    @property
+    def message_html(self) -> str:
+        """The one message a lesson is sent as: its text, then its check-in (bot/sender.py)."""
+        return f"{self.lesson_html}\n\n{self.checkin_html}"
+
 
 def make_environment() -> Environment:
     return Environment(

@@ -76,6 +76,8 @@ class DeliveryStore(Protocol):
 
     async def oldest_due(self, now: datetime) -> datetime | None: ...
 
+    async def count_due(self, now: datetime, early: timedelta) -> int: ...
+
 
 def next_entry(
     course: Sequence[CourseEntry], delivered: Iterable[str]

@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from lessons.loader import Course
@@ -51,6 +51,10 @@ def concurrency_for(per_second: float) -> int:
     second's worth of sends in flight keeps every slot used; never fewer than 16.
     """
     return max(DEFAULT_CONCURRENCY, math.ceil(per_second / 5))
+
+
+class LessonRemoved(LookupError):
+    """The claimed lesson is no longer in the course (edited after the claim)."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,10 @@ class LessonService:
         self.stopping = asyncio.Event()
 
     async def render(self, claim: Claim) -> RenderedLesson:
+        """The claimed lesson for this learner; LessonRemoved if the course no longer has it."""
         lesson = self.course.by_id(claim.language, claim.lesson_id)
-        if lesson is None:  # a lesson removed from the course after it was claimed
-            lesson = self.course.lesson(claim.language, min(claim.lesson_day, self.course.length))
+        if lesson is None:
+            raise LessonRemoved(claim.lesson_id)
         answers = {}  # earlier answers the lesson shows back or branches on; missing ones skipped
         for lesson_id in lesson.looks_back():
             answer = await self.repo.recalled_answer(claim.learner_id, lesson_id)
@@ -129,6 +134,10 @@ class LessonService:
             rendered = await self.render(claim)
             crash_point("send:before")
             result = await self.send(claim, rendered, bulk=bulk)
+        except LessonRemoved:
+            # Removed from the course after the claim: nothing sent; failed, the next
+            # claim finds the learner's place by lesson id in the course as it is now.
+            result = SendResult(SendStatus.FAILED, reason="lesson no longer in the course")
         except Exception as error:  # one learner's failure must not stop the others
             log.exception("delivery %s to learner %s failed", claim.delivery_id, claim.learner_id)
             result = SendResult(SendStatus.UNKNOWN, reason=type(error).__name__)
@@ -136,6 +145,15 @@ class LessonService:
         if not await self.record(claim, result, clock):
             return replace(result, recorded=False)
         return result
+
+    async def deliver_now(self, claim: Claim, clock: Clock) -> SendResult:
+        """/today and onboarding: one delivery as a reply, its lease kept fresh meanwhile.
+
+        A reply can wait for a send slot (or a 429) past the lease; renewing it
+        keeps a tick elsewhere from taking the live claim over and sending it twice.
+        """
+        async with _leases_renewed(self.repo, [claim], clock, DEFAULT_LEASE):
+            return await self.deliver(claim, clock, bulk=False)
 
     async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
         """Store the outcome, fenced; False when it could not be stored (the lease will resend)."""
@@ -175,19 +193,23 @@ async def run_tick(
     budget_s: float = DEFAULT_TICK_BUDGET_S,
     early: timedelta = timedelta(0),
     lease: timedelta = DEFAULT_LEASE,
+    per_second: float = 30.0,
 ) -> TickReport:
     """One pass of the daily loop, on an injected clock so tests and the demo can move time.
 
     Claims in batches until nobody is due, the time budget is spent or the
     service is stopping; sends each batch with bounded concurrency (the send
-    budget in bot/ keeps Telegram's pace). Once stopping, claims not yet sent
-    are handed back at once instead of sent, so shutdown never waits for a
-    whole batch at a slow pace. The clock is read again for every
-    batch and every record, so a long tick never stamps late work with its
-    start time (which could make a fresh lease look expired to another process).
+    budget in bot/ keeps Telegram's pace at `per_second`). `early` is the most
+    the send window may start before learners' time (see `_window`). Once
+    stopping, claims not yet sent are handed back at once instead of sent, so
+    shutdown never waits for a whole batch at a slow pace. The clock is read
+    again for every batch and every record, so a long tick never stamps late
+    work with its start time (which could make a fresh lease look expired to
+    another process).
     """
     report = TickReport()
     started = time.monotonic()
+    early = await _window(service.repo, clock(), early, per_second)
     limit = asyncio.Semaphore(concurrency)
     oldest = await service.repo.oldest_due(clock())
     if oldest is not None:
@@ -249,6 +271,22 @@ async def run_tick(
             " (stopped early)" if report.stopped else "",
         )
     return report
+
+
+async def _window(
+    repo: DeliveryStore, now: datetime, early: timedelta, per_second: float
+) -> timedelta:
+    """How early this tick may start: only as early as the backlog needs, at most `early`.
+
+    Sending N learners at `per_second` takes N / per_second seconds; starting half
+    of that before their time centres the lateness on the chosen time, so the
+    last learner waits about half as long as first-in-first-out. An idle bot
+    (a small backlog) sends at the chosen time, never early.
+    """
+    if early <= timedelta(0):
+        return timedelta(0)
+    waiting = await repo.count_due(now, early)
+    return min(early, timedelta(seconds=waiting / (2 * per_second)))
 
 
 async def _release(repo: DeliveryStore, claims: list[Claim]) -> None:

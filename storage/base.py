@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import TypeVar
@@ -30,8 +31,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Recording an outcome is retried this often on a dropped connection or a busy database.
-RECORD_TRIES = 5
+# Recording an outcome is retried this long on a dropped connection or a busy database:
+# half a claim's 60 s lease, which the tick keeps renewing meanwhile, so a database
+# restart or failover costs a short wait, not a resend of every lesson in flight.
+RECORD_PATIENCE_S = 30.0
+RECORD_BACKOFF_CAP_S = 2.0
 
 
 def view(learner: Learner) -> LearnerView:
@@ -57,23 +61,29 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError)
 
 
-async def retrying(step: Callable[[], Awaitable[T]], *, what: str) -> T:
-    """Run `step` (one whole transaction), again on a transient error, up to RECORD_TRIES.
+async def retrying(
+    step: Callable[[], Awaitable[T]], *, what: str, patience_s: float = RECORD_PATIENCE_S
+) -> T:
+    """Run `step` (one whole transaction), again on a transient error, for up to `patience_s`.
 
     Only for idempotent steps such as the fenced records: running one twice
     changes nothing the first run did not.
     """
-    for attempt in range(1, RECORD_TRIES + 1):
+    deadline = time.monotonic() + patience_s
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await step()
         except (DBAPIError, OSError) as error:
-            if attempt == RECORD_TRIES or not (isinstance(error, OSError) or is_transient(error)):
+            pause = min(RECORD_BACKOFF_CAP_S, 0.05 * 2**attempt)
+            transient = isinstance(error, OSError) or is_transient(error)
+            if not transient or time.monotonic() + pause > deadline:
                 raise
             log.warning(
                 "%s: transient database error (%s), try %d", what, type(error).__name__, attempt
             )
-            await asyncio.sleep(0.05 * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+            await asyncio.sleep(pause)
 
 
 class RepoBase:

@@ -289,6 +289,12 @@ class DeliveryStore(RepoBase):
             query = query.with_for_update(skip_locked=True, of=Delivery)
         claims: list[Claim] = []
         for delivery, learner in (await session.exec(query)).all():
+            if _day_passed(delivery, learner, now):
+                # Lost on a day that is over (the bot was down): not sent late on top
+                # of today's. Failed, it comes back as today's one lesson.
+                delivery.state = DeliveryState.FAILED
+                delivery.failure = "lease expired after its day"
+                continue
             if delivery.resends >= MAX_RESENDS or learner.status != LearnerStatus.ACTIVE:
                 delivery.state = DeliveryState.FAILED
                 delivery.failure = "lease expired; given up"
@@ -444,6 +450,14 @@ class DeliveryStore(RepoBase):
             value = result.one()
             return value if isinstance(value, datetime) else None
 
+    async def count_due(self, now: datetime, early: timedelta) -> int:
+        """How many learners are due by `now + early`: the backlog the send window spreads."""
+        async with self._reads() as session:
+            result = await session.exec(
+                select(func.count()).select_from(Learner).where(*due_filter(now, early))
+            )
+            return int(result.one())
+
     async def deliver_today(
         self, learner_id: int, now: datetime, course: Sequence[CourseEntry]
     ) -> TodayOutcome:
@@ -460,7 +474,9 @@ class DeliveryStore(RepoBase):
             assert learner.daily_time is not None
             today = local_date(now, learner.timezone)
             latest = await self._latest_delivery(session, learner_id)
-            if latest is not None and latest.local_date == today:
+            # `>=`: a lesson claimed early for tomorrow (the send window) or dated in
+            # a zone further east also counts: one lesson per day, never two.
+            if latest is not None and latest.local_date >= today:
                 if latest.state == DeliveryState.SENT:
                     return TodayOutcome("again", _stored_claim(learner, latest, resend=True))
                 if latest.state == DeliveryState.SENDING:
@@ -486,6 +502,16 @@ class DeliveryStore(RepoBase):
                 return TodayOutcome("sending")
             delivery_id, attempt = reserved[learner.id]
             return TodayOutcome("new", self._claim(plan, delivery_id, attempt))
+
+
+def _day_passed(delivery: Delivery, learner: Learner, now: datetime) -> bool:
+    """Whether the local day a delivery was for is over for its learner."""
+    if learner.timezone is None:
+        return False
+    try:
+        return delivery.local_date < local_date(now, learner.timezone)
+    except (ValueError, LookupError):
+        return False
 
 
 def _stored_claim(learner: Learner, delivery: Delivery, *, resend: bool = False) -> Claim:

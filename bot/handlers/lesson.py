@@ -31,7 +31,7 @@ async def today(update: Update, context: Context) -> None:
         rendered = await svc.lessons.render(outcome.claim)
         await svc.lessons.send(outcome.claim, rendered, bulk=False)
         return
-    await svc.lessons.deliver(outcome.claim, svc.clock, bulk=False)
+    await svc.lessons.deliver_now(outcome.claim, svc.clock)
 
 
 async def first_lesson_button(update: Update, context: Context, now: bool) -> None:

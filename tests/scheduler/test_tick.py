@@ -196,3 +196,37 @@ async def test_leases_are_renewed_while_a_slow_batch_is_in_flight(repo: Repo, cl
 def test_the_outline_is_the_course_in_order():
     outline = course_outline(COURSE)
     assert [entry.lesson_id for entry in outline] == [lesson.id for lesson in COURSE.lessons["en"]]
+
+
+async def test_a_lesson_removed_after_its_claim_is_not_replaced_by_another(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    clock.now = DUE
+    [claim] = await repo.claim_due(DUE, course_outline(COURSE))
+    gone = Claim(**{**claim.__dict__, "lesson_id": "removed-1"})
+    send = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1))
+    result = await _service(repo, send).deliver(gone, clock)
+    assert result.status == SendStatus.FAILED and send.sent == []
+
+
+async def test_the_send_window_opens_only_as_far_as_the_backlog_needs(
+    repo: Repo, clock: SettableClock
+):
+    for learner_id in range(1, 4):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    send = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1))
+    clock.now = DUE - timedelta(minutes=5)
+    # Three learners take a tenth of a second at 30 a second: no reason to start early.
+    report = await run_tick(clock, _service(repo, send), early=timedelta(minutes=10))
+    assert report.claimed == 0
+    # At one a minute, three learners take three minutes: start a minute and a half early.
+    report = await run_tick(
+        clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
+    )
+    assert report.claimed == 0  # five minutes before is still too early
+    clock.now = DUE - timedelta(seconds=80)
+    report = await run_tick(
+        clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
+    )
+    assert report.claimed == 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, text
@@ -195,3 +195,30 @@ async def test_concurrent_claims_with_early_window_still_claim_each_learner_once
     )
     claimed = [c.learner_id for batch in results for c in batch]
     assert len(claimed) == len(set(claimed))
+
+
+async def test_today_after_an_early_claim_for_tomorrow_sends_no_second_lesson(
+    repo: Repo, clock: SettableClock
+):
+    """Daily 00:05 with a send window: claimed at 23:57 for tomorrow, /today at 23:58."""
+    await make_learner(repo, clock.now, daily_time="00:05")
+    late_evening = datetime(2026, 3, 2, 22, 57, tzinfo=UTC)  # 23:57 in Amsterdam
+    [early] = await repo.claim_due(late_evening, COURSE, early=timedelta(minutes=10))
+    assert early.local_date == date(2026, 3, 3)
+    await repo.mark_sent(early, now=late_evening, message_id=1, course_length=len(COURSE))
+    today = await repo.deliver_today(1001, late_evening + timedelta(minutes=1), COURSE)
+    assert today.kind == "again" and today.claim is not None
+    assert today.claim.lesson_id == early.lesson_id  # the same lesson shown again
+    assert await repo.claim_due(datetime(2026, 3, 2, 23, 5, tzinfo=UTC), COURSE) == []
+
+
+async def test_a_send_lost_while_the_bot_was_down_does_not_come_on_top_of_todays(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    [lost] = await repo.claim_due(DUE, COURSE)  # the process dies mid-send on Mar 2
+    three_days_later = DUE + timedelta(days=3)
+    claims = await repo.claim_due(three_days_later, COURSE)
+    assert [(c.lesson_id, c.local_date, c.resend) for c in claims] == [
+        (lost.lesson_id, three_days_later.date(), False)  # one lesson, today's
+    ]
