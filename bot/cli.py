@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot.bench import add_bench_commands, run_bench
 from bot.logs import configure_logging
 from bot.settings import Settings, TokenError, checked_token
 from lessons.check import check_course, preview
@@ -41,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = lesson_commands.add_parser("preview", help="print a lesson as a learner sees it")
     show.add_argument("--day", type=int, required=True)
     show.add_argument("--lang", choices=("en", "nl"), default="en")
+    bench = commands.add_parser("bench", help="benchmarks (docs/performance.md)")
+    add_bench_commands(bench)
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        return run_bench(args)
 
     try:
         settings = Settings()
