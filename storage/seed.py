@@ -208,6 +208,8 @@ async def bench_database(
         # Shielded: a Ctrl-C during the bench must still drop what it made.
         await asyncio.shield(engine.dispose())
         if kind == "postgresql":
-            await asyncio.shield(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await asyncio.shield(
+                _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
         if cleanup_dir is not None:
             shutil.rmtree(cleanup_dir, ignore_errors=True)

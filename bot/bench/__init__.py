@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from importlib import import_module
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
@@ -18,18 +19,16 @@ from bot.bench.common import PlotUnavailable, check_plot, emit, say
 from storage.seed import DEFAULT_POSTGRES_URL
 
 
-def _benches() -> dict[str, ModuleType]:
-    from bot.bench import checkin, claim, fanout, memory
-
-    return {"claim": claim, "fanout": fanout, "memory": memory, "checkin": checkin}
-
-
-_HELP = {
+_HELP = {  # the benches, in the order `bridges bench --help` lists them
     "claim": "claims/s and per-batch latency of Repo.claim_due on a seeded database",
     "fanout": "lessons/s when everyone is due at once, through the real client and a sandbox",
     "memory": "RSS and start-up of an idle `bridges run` vs one APScheduler job per learner",
     "checkin": "check-in answer latency, idle and during a fan-out at Telegram's limit",
 }
+
+
+def _benches() -> dict[str, ModuleType]:
+    return {name: import_module(f"bot.bench.{name}") for name in _HELP}
 
 
 def add_bench_commands(bench: argparse.ArgumentParser) -> None:
