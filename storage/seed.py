@@ -153,6 +153,8 @@ async def _copy_postgres(url: str, rows: Iterator[SeedRow]) -> None:
         async with connection.transaction():
             while chunk := list(itertools.islice(rows, _CHUNK)):
                 await connection.copy_records_to_table("learner", records=chunk, columns=_COLUMNS)
+        # A live table has planner statistics; without them a fresh one is seq-scanned.
+        await connection.execute("ANALYZE learner")
     finally:
         await connection.close()
 
@@ -165,6 +167,7 @@ async def _executemany_sqlite(engine: AsyncEngine, rows: Iterator[SeedRow]) -> N
             await connection.execute(
                 table.insert(), [dict(zip(_COLUMNS, row, strict=True)) for row in chunk]
             )
+        await connection.exec_driver_sql("ANALYZE learner")
 
 
 def _plain_postgres_url(url: str) -> str:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from importlib import import_module
+import contextlib
+import signal
 from collections.abc import Awaitable, Callable
+from importlib import import_module
 from types import ModuleType
 from typing import Any
 
 from bot.bench.common import PlotUnavailable, check_plot, emit, say
 from storage.seed import DEFAULT_POSTGRES_URL
-
 
 _HELP = {  # the benches, in the order `bridges bench --help` lists them
     "claim": "claims/s and per-batch latency of Repo.claim_due on a seeded database",
@@ -45,6 +46,15 @@ def add_bench_commands(bench: argparse.ArgumentParser) -> None:
         )
 
 
+async def _stoppable(work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """SIGTERM cancels the bench like Ctrl-C does, so its finally blocks drop what it made."""
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Run the chosen bench; print its JSON line. 2 when --plot cannot work, 130 on Ctrl-C."""
     module = _benches()[args.bench_command]
@@ -55,8 +65,8 @@ def run_bench(args: argparse.Namespace) -> int:
         return 2
     entry: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]] = module.main
     try:
-        result = asyncio.run(entry(args))
-    except KeyboardInterrupt:
+        result = asyncio.run(_stoppable(entry(args)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         say("bridges bench: interrupted; what it made was dropped")
         return 130
     emit(result)

@@ -51,6 +51,7 @@ class Replies:
     def __init__(self) -> None:
         self.waiting: dict[int, asyncio.Future[float]] = {}
         self.lessons = 0
+        self.first_lesson = asyncio.Event()
 
     def __call__(self, user: SandboxUser, _message: BotMessage, kind: str) -> None:
         if kind != "new":
@@ -60,6 +61,7 @@ class Replies:
             future.set_result(time.perf_counter())
         elif len(user.inbox) == 1:
             self.lessons += 1
+            self.first_lesson.set()
 
     async def answer(self, user: SandboxUser) -> float:
         """Tap the first button of the newest check-in; ms until the reply arrives."""
@@ -99,6 +101,7 @@ async def bench_checkin(
                 say(f"sending {len(answerers)} first lessons at Telegram's pace ...")
                 await run_tick(clock, lessons)
                 replies.lessons = 0
+                replies.first_lesson.clear()
                 users = [sandbox.users[i] for i in answerers]
                 progress = Progress("checkin", len(users))
                 for index, user in enumerate(users[:answers]):
@@ -106,8 +109,11 @@ async def bench_checkin(
                     progress.update(index + 1, "idle")
                 clock.jump_to(crowd_due + timedelta(seconds=1))
                 tick = asyncio.create_task(run_tick(clock, lessons))
-                while replies.lessons == 0 and not tick.done():
-                    await asyncio.sleep(0.01)  # until the fan-out is under way
+                # Until the fan-out is under way: its first lesson reached the sandbox.
+                await asyncio.wait(
+                    {tick, asyncio.ensure_future(replies.first_lesson.wait())},
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 for index, user in enumerate(users[answers:]):
                     if tick.done():
                         say("the fan-out ended before every answer; use more --fanout-learners")

@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bot.bench.common import Progress, machine, pyplot, rss_mb, save, say
+from bot.bench.common import Progress, machine, pyplot, rss_mb, save
 from bot.bench.fanout import BENCH_TOKEN
 from scheduler.clock import system_clock
 from storage.seed import DEFAULT_POSTGRES_URL, bench_database
