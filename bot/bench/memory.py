@@ -78,7 +78,9 @@ async def start_sandbox() -> tuple[asyncio.subprocess.Process, str]:
     return process, line.strip().split("base_url=", 1)[1]
 
 
-async def measure_bridges(database_url: str, base_url: str) -> tuple[float, float]:
+async def measure_bridges(
+    database_url: str, base_url: str, *, settle: float = SETTLE_SECONDS
+) -> tuple[float, float]:
     """Start-up seconds and settled RSS (MB) of an idle `bridges run`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGES_")}
     env.update(
@@ -103,7 +105,7 @@ async def measure_bridges(database_url: str, base_url: str) -> tuple[float, floa
         await _line_with(process.stderr, RUNNING_LINE, START_TIMEOUT)
         startup = time.perf_counter() - began
         drain = asyncio.create_task(_drain(process.stderr))
-        await asyncio.sleep(SETTLE_SECONDS)  # a bench, not a test: let a few ticks run
+        await asyncio.sleep(settle)  # a bench, not a test: let a few ticks run
         rss = rss_mb(process.pid)
         drain.cancel()
         return startup, rss
@@ -130,7 +132,11 @@ async def measure_jobs(count: int) -> tuple[float, float]:
 
 
 async def bench_memory(
-    counts: list[int], *, db: str = "sqlite", postgres_url: str = DEFAULT_POSTGRES_URL
+    counts: list[int],
+    *,
+    db: str = "sqlite",
+    postgres_url: str = DEFAULT_POSTGRES_URL,
+    settle: float = SETTLE_SECONDS,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "rss_mb": {},
@@ -149,7 +155,7 @@ async def bench_memory(
             async with bench_database(db, postgres_url=postgres_url) as database:
                 # Due tomorrow: the process is idle, as between two busy minutes.
                 await database.seed(count, system_clock() + timedelta(days=1))
-                startup, rss = await measure_bridges(database.url, base_url)
+                startup, rss = await measure_bridges(database.url, base_url, settle=settle)
             result["startup_s"][key] = round(startup, 2)
             result["rss_mb"][key] = round(rss, 1)
             done += 1
