@@ -110,9 +110,7 @@ async def running_bridges(
     if not telegram_pace:
         # Bench only: the same limiter without its overall 30/s pace. ExtBot has no
         # public setter, and bot/app.py is not the bench's to change.
-        app.bot._rate_limiter = AIORateLimiter(  # type: ignore[attr-defined]
-            overall_max_rate=0, max_retries=MAX_RETRIES
-        )
+        app.bot._rate_limiter = AIORateLimiter(overall_max_rate=0, max_retries=MAX_RETRIES)
     async with running(app, poll_timeout=1):
         yield app
 
