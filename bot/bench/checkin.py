@@ -5,6 +5,7 @@ check-in and the clock runs until the bot's reply reaches the sandbox. Once
 with nothing else going on (idle), once during a fan-out at Telegram's limit:
 sandbox flood limits at their defaults and the bot's real AIORateLimiter, so
 the replies queue behind bulk lesson sends for the same 30 messages a second.
+Taps are spaced (IDLE_GAP_SECONDS, FANOUT_GAP_SECONDS) as real learners' are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from scheduler.tick import run_tick
 from storage.seed import DEFAULT_POSTGRES_URL, bench_database
 
 REPLY_TIMEOUT = 60.0
+# Learners tap now and then, not all in the same second: answering 100 taps a second
+# would itself exceed Telegram's 30 messages a second (each answer edits and replies).
+IDLE_GAP_SECONDS = 0.1
+FANOUT_GAP_SECONDS = 0.25
 
 
 @dataclass
@@ -80,7 +85,7 @@ class Replies:
 async def bench_checkin(
     *,
     answers: int = 100,
-    fanout_learners: int = 1500,
+    fanout_learners: int = 3000,
     db: str = "sqlite",
     postgres_url: str = DEFAULT_POSTGRES_URL,
 ) -> CheckinRun:
@@ -106,6 +111,7 @@ async def bench_checkin(
                 progress = Progress("checkin", len(users))
                 for index, user in enumerate(users[:answers]):
                     run.idle_ms.append(await replies.answer(user))
+                    await asyncio.sleep(IDLE_GAP_SECONDS)
                     progress.update(index + 1, "idle")
                 clock.jump_to(crowd_due + timedelta(seconds=1))
                 tick = asyncio.create_task(run_tick(clock, lessons))
@@ -119,6 +125,7 @@ async def bench_checkin(
                         say("the fan-out ended before every answer; use more --fanout-learners")
                         break
                     run.fanout_ms.append(await replies.answer(user))
+                    await asyncio.sleep(FANOUT_GAP_SECONDS)
                     progress.update(answers + index + 1, "during fan-out")
                 run.fanout_sent_during = replies.lessons
                 tick.cancel()
@@ -147,7 +154,7 @@ def plot(run: CheckinRun, path: str) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--answers", type=int, default=100, help="answers timed per phase")
     parser.add_argument(
-        "--fanout-learners", type=int, default=1500, help="learners in the background fan-out"
+        "--fanout-learners", type=int, default=3000, help="learners in the background fan-out"
     )
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
 

@@ -70,7 +70,7 @@ async def test_memory_measures_bridges_and_the_job_per_learner_script(tmp_path: 
 
 
 async def test_checkin_times_answers_idle_and_during_a_fanout(tmp_path: Path):
-    run = await checkin.bench_checkin(answers=3, fanout_learners=60)
+    run = await checkin.bench_checkin(answers=3, fanout_learners=150)
     checkin.plot(run, str(tmp_path / "checkin.png"))
     result = run.result()
     assert {"idle_p99_ms", "idle_p50_ms", "fanout_p99_ms", "fanout_p50_ms", "machine"} <= set(
