@@ -151,14 +151,6 @@ def plot(run: CheckinRun, path: str) -> None:
     save(figure, path)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--answers", type=int, default=100, help="answers timed per phase")
-    parser.add_argument(
-        "--fanout-learners", type=int, default=3000, help="learners in the background fan-out"
-    )
-    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     run = await bench_checkin(
         answers=args.answers,

@@ -106,15 +106,6 @@ def plot(run: ClaimRun, path: str) -> None:
     save(figure, path)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--learners", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--batch", type=int, default=100, help="learners per claim_due call")
-    parser.add_argument(
-        "--claims", type=int, default=20_000, help="how many to claim (0: every learner)"
-    )
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     run = await bench_claim(
         learners=args.learners,

@@ -205,21 +205,6 @@ def plot(run: FanoutRun, path: str) -> None:
     save(figure, path)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--learners", type=int, default=100_000)
-    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
-    parser.add_argument("--batch", type=int, default=100, help="run_tick's claim batch")
-    parser.add_argument("--concurrency", type=int, default=16, help="run_tick's parallel sends")
-    parser.add_argument(
-        "--telegram-pace",
-        action="store_true",
-        help="keep the bot's overall 30 messages/s pace (Telegram's limit)",
-    )
-    parser.add_argument(
-        "--profile", action="store_true", help="cProfile the tick; top functions on stderr"
-    )
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     run = await bench_fanout(
         learners=args.learners,

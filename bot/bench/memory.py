@@ -188,25 +188,6 @@ def plot(result: dict[str, Any], path: str) -> None:
     save(figure, path)
 
 
-def _counts(text: str) -> list[int]:
-    try:
-        counts = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"learner counts like 0,100000,1000000: {text!r}"
-        ) from error
-    if not counts or min(counts) < 0:
-        raise argparse.ArgumentTypeError("learner counts must be 0 or more")
-    return counts
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--learners", type=_counts, default=[0, 100_000, 1_000_000], help="e.g. 0,100000,1000000"
-    )
-    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     result = await bench_memory(args.learners, db=args.db, postgres_url=args.postgres_url)
     if args.plot:
