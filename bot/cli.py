@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.bench import add_bench_commands, run_bench
 from bot.logs import configure_logging
 from bot.settings import WEBHOOK_SECRET_SHAPE, SettingError, Settings, checked_token
 from lessons.check import check_course, preview
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument(
         "--html", type=Path, metavar="FILE", help="also write one page with charts (matplotlib)"
     )
+    bench = commands.add_parser("bench", help="benchmarks (docs/performance.md)")
+    add_bench_commands(bench)
     return parser
 
 
@@ -76,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        return run_bench(args)
 
     try:
         settings = Settings()
