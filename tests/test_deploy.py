@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -331,3 +332,59 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr  # every directive known, none ignored
+
+
+def _wheel_names(dist: Path) -> set[str]:
+    [wheel] = dist.glob("bridges-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def _leave_stale_builds(checkout: Path) -> None:
+    """What an earlier `pip wheel` in the tree leaves: a migration deleted since, egg-info."""
+    stale = checkout / "build/lib/storage/migrations/versions/0099_deleted_since.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("revision = '0099'\n", encoding="utf-8")
+    egg = checkout / "bridges.egg-info"
+    egg.mkdir()
+    (egg / "SOURCES.txt").write_text("storage/migrations/versions/0099_deleted_since.py\n")
+
+
+@pytest.mark.parametrize("git", [True, False], ids=["git-checkout", "plain-copy"])
+def test_wheel_sh_builds_from_a_clean_copy(tmp_path: Path, git: bool):
+    root = DEPLOY.parent
+    git_command, sh_command = shutil.which("git"), shutil.which("sh")
+    assert git_command is not None and sh_command is not None
+    tracked = subprocess.run(  # noqa: S603 - git on our own checkout
+        [git_command, "-C", str(root), "ls-files", "-z"], capture_output=True, check=True
+    ).stdout.decode()
+    checkout = tmp_path / "checkout"
+    for name in filter(None, tracked.split("\0")):
+        source = root / name
+        if source.is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, checkout / name)
+    if git:
+        quiet = {"capture_output": True, "check": True, "cwd": checkout}
+        subprocess.run([git_command, "init", "-q"], **quiet)  # noqa: S603
+        subprocess.run([git_command, "add", "-A"], **quiet)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [git_command, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+            **quiet,
+        )
+        untracked = checkout / "storage/migrations/versions/0098_untracked.py"
+        untracked.write_text("revision = '0098'\n", encoding="utf-8")
+    _leave_stale_builds(checkout)
+    dist = tmp_path / "dist"
+    result = subprocess.run(  # noqa: S603 - the script under test
+        [sh_command, str(checkout / "deploy/wheel.sh"), "build", str(dist)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    names = _wheel_names(dist)
+    assert "storage/migrations/versions/0002_delivery_resends.py" in names
+    assert "storage/migrations/script.py.mako" in names
+    assert not any("0099" in name or "0098" in name for name in names), sorted(names)
+    assert (checkout / "build/lib/storage/migrations/versions/0099_deleted_since.py").exists()
