@@ -401,3 +401,5 @@ def test_the_sandbox_token_passes_the_token_check_and_is_printed(tmp_path: Path)
             process.wait(timeout=30)
     assert first.startswith("sandbox Bot API: base_url=http://127.0.0.1:")
     assert second.strip() == f"sandbox token: {SANDBOX_TOKEN}"
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"BRIDGES_TELEGRAM_TOKEN={SANDBOX_TOKEN}" in readme  # what README tells people to run
