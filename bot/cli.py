@@ -9,9 +9,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -22,6 +23,7 @@ from lessons.check import check_course, preview
 from lessons.loader import CourseError, load_course
 from scheduler.clock import system_clock
 from storage.db import create_engine, redact_url, upgrade_schema
+from storage.health import start_failure
 from storage.repo import Repo
 
 log = logging.getLogger("bridges")
@@ -98,48 +100,97 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.stats import run_stats
 
         return run_stats(settings.database_url, system_clock(), html=args.html)
-    if args.command == "db":
-        configure_logging(settings.log_level, fmt=settings.log_format)
-        asyncio.run(_upgrade(settings.database_url))
-        return 0
     if args.command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(database=args.database))
+    if args.command == "db":
+        configure_logging(
+            settings.log_level, _secrets(settings), fmt=settings.log_format, migrations=True
+        )
+        return _guarded("db upgrade", lambda: asyncio.run(_upgrade(settings.database_url)))
     if args.command == "doctor":
         from bot.doctor import run_doctor
 
-        return asyncio.run(run_doctor(settings, color=sys.stdout.isatty()))
+        configure_logging(settings.log_level, _secrets(settings), fmt=settings.log_format)
+        return _guarded(
+            "doctor", lambda: asyncio.run(run_doctor(settings, color=sys.stdout.isatty()))
+        )
     try:
         token = checked_token(settings)
         role = _role(args, settings)
     except SettingError as error:
         print(f"bridges: {error}", file=sys.stderr)  # noqa: T201
         return 2
-    secrets = [token]
-    if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
-    configure_logging(settings.log_level, secrets=secrets, fmt=settings.log_format)
+    configure_logging(settings.log_level, _secrets(settings), fmt=settings.log_format)
     try:
         metrics_port = args.metrics_port or settings.metrics_port
-        return asyncio.run(_run(settings, token, role, metrics_port))
+        return _guarded(
+            args.command, lambda: asyncio.run(_run(settings, token, role, metrics_port))
+        )
     except CourseError as error:
         print(f"bridges: {error}", file=sys.stderr)  # noqa: T201
         return 2
 
 
-async def _upgrade(url: str) -> None:
+def _secrets(settings: Settings) -> list[str]:
+    """What the log filter must never let through: token, webhook secret, database password."""
+    secrets: list[str] = []
+    if settings.telegram_token is not None:
+        secrets.append(settings.telegram_token.get_secret_value().strip())
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    with contextlib.suppress(ValueError):
+        password = urlsplit(settings.database_url).password
+        if password:
+            secrets.append(password)
+    return [secret for secret in secrets if secret]
+
+
+def _guarded(name: str, work: Callable[[], int]) -> int:
+    """Run a command; a failure nobody handled becomes one logged line and exit 1.
+
+    A traceback of a hundred lines hides its one useful line and bypasses JSON logs;
+    it is logged (redacted, as configured) only at DEBUG.
+    """
+    try:
+        return work()
+    except CourseError:
+        raise
+    except Exception as error:
+        reason = start_failure(error)
+        if reason is None:
+            detail = str(error).strip().splitlines()
+            reason = f"{type(error).__name__}: {detail[0]}" if detail else type(error).__name__
+        debug = log.isEnabledFor(logging.DEBUG)
+        log.error("bridges %s failed: %s", name, reason, exc_info=error if debug else None)
+        return 1
+
+
+async def _upgrade(url: str) -> int:
     engine = create_engine(url)
     try:
         await upgrade_schema(engine)
         log.info("database %s is up to date", redact_url(url))
     finally:
         await engine.dispose()
+    return 0
 
 
 def _role(args: argparse.Namespace, settings: Settings) -> str:
-    """`poll`, `webhook` or `worker`; a webhook needs its URL and secret, said plainly."""
+    """`poll`, `webhook` or `worker`; a webhook needs its URL and secret, said plainly.
+
+    A worker only makes sense beside another process on one shared database; on SQLite
+    (bridges-worker.service has its own state directory) it would tick quietly on an
+    empty file of its own, so it refuses.
+    """
     if args.command == "worker":
+        if settings.database_url.partition(":")[0].startswith("sqlite"):
+            raise SettingError(
+                "`bridges worker` needs PostgreSQL (BRIDGES_DATABASE_URL is SQLite): it adds "
+                "sending capacity beside `bridges run` on one shared database; on SQLite, "
+                "`bridges run` alone ticks."
+            )
         return "worker"
     if not args.webhook:
         return "poll"
@@ -170,7 +221,11 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
 
     course = load_course()
     engine = create_engine(settings.database_url)
-    await upgrade_schema(engine)
+    try:
+        await upgrade_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
     app = build_application(
         token=token,
         base_url=settings.telegram_base_url,

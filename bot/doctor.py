@@ -122,6 +122,17 @@ async def _database(url: str) -> list[Verdict]:
     database = Verdict("database", True, f"{shown} answers")
     if schema.at_head:
         return [database, Verdict("migrations", True, f"at head ({schema.head})")]
+    if schema.newer_than_code:
+        # `bridges db upgrade` would fail here: only a newer Bridges knows this revision.
+        return [
+            database,
+            Verdict(
+                "migrations",
+                False,
+                f"database at {schema.current}, this code knows up to {schema.head}: "
+                "this Bridges is older than the database: upgrade Bridges",
+            ),
+        ]
     current = schema.current or "no schema"
     return [
         database,

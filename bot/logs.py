@@ -4,6 +4,10 @@ httpx logs every request URL at INFO, and Telegram's URLs contain the bot
 token; those loggers are turned down to WARNING and a filter on every handler
 replaces any secret that still slips into a record. The filter runs before
 the formatter, so the JSON lines a log collector reads are redacted too.
+
+Alembic's migration logger says "Context impl ..." at INFO every time anything
+opens a migration context, and /healthz does that on every call: it is kept at
+WARNING except in `bridges db upgrade`, whose whole job is to say what it migrated.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 REDACTED = "[REDACTED]"
+MIGRATION_LOGGER = "alembic.runtime.migration"
 
 
 class RedactingFilter(logging.Filter):
@@ -65,9 +70,16 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(
-    level: str = "INFO", secrets: Iterable[str] = (), *, fmt: str = "text"
+    level: str = "INFO",
+    secrets: Iterable[str] = (),
+    *,
+    fmt: str = "text",
+    migrations: bool = False,
 ) -> None:
-    """Log to standard error as `text` (the default) or `json` lines, with `secrets` redacted."""
+    """Log to standard error as `text` (the default) or `json` lines, with `secrets` redacted.
+
+    `migrations` lets Alembic say which migrations ran (for `bridges db upgrade`).
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactingFilter(secrets))
@@ -78,3 +90,4 @@ def configure_logging(
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger(MIGRATION_LOGGER).setLevel(logging.NOTSET if migrations else logging.WARNING)

@@ -5,6 +5,11 @@ global one, which also carries process and platform collectors and would
 make two Applications in one test process clash). Callers never touch the
 metric objects: the tick shim calls `tick_finished`, handlers call
 `answer_recorded` and `update_handled`, the sender calls `telegram_429`.
+`lesson_recorded` is ready for the tick to call once per recorded delivery,
+so a tick killed half-way still counts what it sent; until it does,
+`tick_finished` counts a tick's outcomes when the tick ends. Counters carry no
+`_created` series (`disable_created_metrics`): they doubled the output and no
+dashboard reads them.
 The backlog gauges are set by the HTTP server just before a scrape, from a
 cheap indexed query, so a process that only serves /metrics still tells the
 truth about the whole database.
@@ -13,10 +18,17 @@ truth about the whole database.
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Literal, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 __all__ = [
     "CONTENT_TYPE",
@@ -24,14 +36,21 @@ __all__ = [
     "OUTCOMES",
     "Metrics",
     "answer_recorded",
+    "lesson_recorded",
     "telegram_429",
     "tick_finished",
     "update_handled",
 ]
 
-# A delivery ends in one of these; `resent` is a lesson sent again after an expired
-# lease, `unknown` a send whose reply was lost (the lease decides later).
+# A delivery ends in `sent`, `blocked`, `failed` or `unknown` (a send whose reply was
+# lost; the lease decides later). `resent` is not a fifth ending but a subset: claims
+# that went out again after an expired lease, whatever their outcome, so they are also
+# counted under one of the other four. Never add `resent` to the others.
 OUTCOMES = ("sent", "blocked", "failed", "resent", "unknown")
+Outcome = Literal["sent", "blocked", "failed", "resent", "unknown"]
+
+# Process-wide (prometheus_client has no per-registry switch); Bridges reads no `_created`.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # A tick normally takes milliseconds; at a busy hour it may claim thousands of learners.
 TICK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -55,7 +74,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.lessons = Counter(
             "bridges_lessons",
-            "Lesson deliveries by outcome.",
+            "Lesson deliveries by outcome; `resent` is a subset of the others.",
             ["outcome"],
             registry=self.registry,
         )
@@ -101,6 +120,16 @@ class Metrics:
         # Plain values for /healthz, which must not parse its own metrics.
         self.last_tick_at: float | None = None
         self.tick_started_at: float | None = None
+        # Set by the first `lesson_recorded`: outcomes are then counted per delivery, and
+        # `tick_finished` must not count them a second time.
+        self.counts_per_delivery = False
+
+    def lesson_recorded(self, outcome: Outcome) -> None:
+        """Count one delivery's outcome as soon as it is recorded (see `lesson_recorded`)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown lesson outcome {outcome!r}")
+        self.counts_per_delivery = True
+        self.lessons.labels(outcome=outcome).inc()
 
     def tick_started(self, at: float | None = None) -> None:
         self.tick_started_at = time.time() if at is None else at
@@ -110,7 +139,7 @@ class Metrics:
         self.tick_started_at = None
 
     def tick_finished(self, report: TickCounts, duration_s: float, at: float | None = None) -> None:
-        """Count the tick's outcomes; `at` (Unix seconds) is when it finished."""
+        """Count the tick's outcomes (unless counted per delivery); `at` is when it finished."""
         finished = time.time() if at is None else at
         counts = {
             "sent": report.sent,
@@ -120,7 +149,7 @@ class Metrics:
             "unknown": report.unknown,
         }
         for outcome, count in counts.items():
-            if count:
+            if count and not self.counts_per_delivery:
                 self.lessons.labels(outcome=outcome).inc(count)
         self.tick_seconds.observe(duration_s)
         self.last_tick.set(finished)
@@ -142,6 +171,17 @@ METRICS = Metrics()
 def tick_finished(report: TickCounts, duration_s: float) -> None:
     """The tick shim calls this after every tick."""
     METRICS.tick_finished(report, duration_s)
+
+
+def lesson_recorded(outcome: Outcome) -> None:
+    """Call once per delivery whose outcome was just recorded, and once more with `resent`
+    when that delivery was a resend after an expired lease.
+
+    The counter then moves during a tick, not only when it ends, and a tick killed
+    half-way still counted what it sent. From the first call on, `tick_finished` stops
+    counting outcomes itself, so a process never counts a delivery twice.
+    """
+    METRICS.lesson_recorded(outcome)
 
 
 def answer_recorded() -> None:

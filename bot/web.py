@@ -26,7 +26,9 @@ from aiohttp import web
 from telegram import Update
 
 from bot.metrics import CONTENT_TYPE, Metrics
+from scheduler.claims import DEFAULT_LEASE
 from scheduler.clock import Clock
+from scheduler.tick import DEFAULT_TICK_BUDGET_S
 from storage.health import DatabaseUnavailable, HealthProbe
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,9 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # /healthz fails once the last tick finished longer ago than this many intervals.
 TICK_GRACE_INTERVALS = 3
-# A tick still running after this long is stuck, not busy.
-TICK_STUCK_SECONDS = 600.0
+# A tick stops claiming after its budget and finishes its last batch within a lease:
+# still running after twice that, it is stuck, not busy.
+TICK_STUCK_SECONDS = 2 * (DEFAULT_TICK_BUDGET_S + DEFAULT_LEASE.total_seconds())
 # Telegram's updates are small; a body beyond this is not one of them.
 MAX_UPDATE_BYTES = 1 << 20
 
@@ -67,19 +70,30 @@ class Health:
         self.started_at = wall()
 
     async def check(self) -> tuple[bool, dict[str, str]]:
-        """Each check's verdict ("ok" or why not), in order; True when all are ok."""
+        """Each check's verdict ("ok" or why not), in order; True when all are ok.
+
+        The verdicts may reach the public through a proxy, so the database's own error
+        (host names, driver messages) goes to the log, never into a verdict.
+        """
         checks: dict[str, str] = {}
         try:
             schema = await self.probe.schema()
         except DatabaseUnavailable as error:
-            checks["database"] = f"unreachable: {error}"
+            log.warning("healthz: the database did not answer: %s", error)
+            checks["database"] = "unreachable"
         else:
             checks["database"] = "ok"
-            checks["migrations"] = (
-                "ok"
-                if schema.at_head
-                else f"database at {schema.current or 'no schema'}, code at {schema.head}"
-            )
+            if schema.at_head:
+                checks["migrations"] = "ok"
+            elif schema.newer_than_code:
+                checks["migrations"] = (
+                    f"database at {schema.current}, newer than this code ({schema.head}): "
+                    "upgrade Bridges"
+                )
+            else:
+                checks["migrations"] = (
+                    f"database at {schema.current or 'no schema'}, code at {schema.head}"
+                )
         if self.tick_seconds is not None:
             checks["tick"] = self._tick()
         return all(verdict == "ok" for verdict in checks.values()), checks
@@ -88,8 +102,11 @@ class Health:
         assert self.tick_seconds is not None
         now = self.wall()
         started = self.metrics.tick_started_at
-        if started is not None and now - started < TICK_STUCK_SECONDS:
-            return "ok"  # a long tick at a busy hour is working, not dead
+        if started is not None:
+            running = now - started
+            if running < TICK_STUCK_SECONDS:
+                return "ok"  # a long tick at a busy hour is working, not dead
+            return f"running for {running:.0f} s (limit {TICK_STUCK_SECONDS:.0f} s)"
         last = self.metrics.last_tick_at or self.started_at
         age = now - last
         limit = TICK_GRACE_INTERVALS * self.tick_seconds

@@ -1,6 +1,9 @@
 """Read-only questions an operator asks of the database: reachable? migrated? how far behind?
 
 `/healthz`, `/metrics` and `bridges doctor` ask them; nothing here writes.
+`start_failure` turns what went wrong while starting (the database down, a
+schema newer than this code) into one line the CLI can print without
+knowing SQLAlchemy or Alembic.
 The backlog query is the claim's own condition (an indexed range on
 `next_due_at`), so scraping it every few seconds costs what one tick's
 first look costs. Errors come back as `DatabaseUnavailable` with a short
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import func, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
@@ -39,10 +43,17 @@ class DatabaseUnavailable(Exception):
 class SchemaState:
     current: str | None
     head: str
+    # False when the database was migrated by a newer Bridges than this one: upgrading
+    # the database cannot help, upgrading Bridges can.
+    known: bool = True
 
     @property
     def at_head(self) -> bool:
         return self.current == self.head
+
+    @property
+    def newer_than_code(self) -> bool:
+        return self.current is not None and not self.known
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,31 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every migration this code ships; a database at any other revision is newer than it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def start_failure(error: BaseException) -> str | None:
+    """One line for a database problem met while starting or migrating; None for anything else.
+
+    Alembic meets a revision it does not ship when the database was migrated by a newer
+    Bridges: `bridges db upgrade` cannot fix that, so the line says what can.
+    """
+    if isinstance(error, CommandError) and "Can't locate revision" in str(error):
+        revision = str(error).rpartition(" ")[2].strip("'\"")
+        return (
+            f"the database is at revision {revision}, newer than this Bridges "
+            f"(newest it knows: {head_revision()}): upgrade Bridges"
+        )
+    if isinstance(error, DatabaseUnavailable):
+        return f"the database did not answer: {error}"
+    if isinstance(error, SQLAlchemyError | OSError | TimeoutError):
+        return f"the database did not answer: {short_reason(error)}"
+    return None
+
+
 def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -101,7 +137,8 @@ class HealthProbe:
                 current = await conn.run_sync(_current_revision)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             raise DatabaseUnavailable(short_reason(error)) from error
-        return SchemaState(current=current, head=head_revision())
+        known = current is None or current in known_revisions()
+        return SchemaState(current=current, head=head_revision(), known=known)
 
     async def backlog(self, now: datetime) -> Backlog:
         """Who is due at `now` by the claim's own rules, and since when."""

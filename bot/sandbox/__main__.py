@@ -47,7 +47,9 @@ async def _serve(args: argparse.Namespace) -> None:
         sandbox.add_listener(_show)
     await sandbox.start(args.host, args.port)
     try:
+        # The sandbox's token is no secret: print it so a bot can be pointed here at once.
         print(f"sandbox Bot API: base_url={sandbox.base_url}", flush=True)  # noqa: T201
+        print(f"sandbox token: {args.token}", flush=True)  # noqa: T201
         await asyncio.Event().wait()
     finally:
         await sandbox.stop()

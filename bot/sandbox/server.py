@@ -56,7 +56,9 @@ from scheduler.clock import system_clock
 
 _LOGGER = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "123456:SANDBOX-token"  # noqa: S105 - a fixed fake token, valid only here
+# Shaped like a real token (digits, a colon, 20+ of A-Za-z0-9_-) so `bridges run` and
+# `bridges doctor` accept it; it means nothing anywhere but a sandbox.
+SANDBOX_TOKEN = "123456:SANDBOX-token-valid-only-here"  # noqa: S105 - a fixed fake token
 
 _PATH = re.compile(r"/bot(?P<token>[^/]*)/(?P<method>[A-Za-z]+)/?")
 _POLL_INTERVAL = 0.005

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 
 from bot.sandbox import Sandbox
@@ -27,7 +28,8 @@ TOKEN = "123456:" + "Q" * 35
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGES_")}
-    env.update(BRIDGES_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", **extra)
+    env["BRIDGES_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env.update(extra)
     return env
 
 
@@ -158,9 +160,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_bridges_worker_ticks_without_taking_updates_and_stops_on_sigterm(tmp_path: Path):
+async def _fresh_postgres(url: str) -> None:
+    """An empty public schema: a worker needs PostgreSQL, and this test its own state."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+
+
+async def test_bridges_worker_ticks_without_taking_updates_and_stops_on_sigterm(
+    tmp_path: Path, postgres_database: str
+):
     """`bridges worker --metrics-port N` sends a due lesson, serves /healthz, exits 0."""
-    database = f"sqlite:///{tmp_path / 'cli.db'}"
+    database = postgres_database
+    await _fresh_postgres(database)
     engine = create_engine(database)
     await upgrade_schema(engine)
     two_days_ago = system_clock() - timedelta(days=2)
@@ -184,6 +198,7 @@ async def test_bridges_worker_ticks_without_taking_updates_and_stops_on_sigterm(
                 BRIDGES_TICK_SECONDS="1",
                 BRIDGES_LISTEN_HOST="127.0.0.1",
                 BRIDGES_LOG_FORMAT="json",
+                BRIDGES_DATABASE_URL=database,
             ),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -225,7 +240,7 @@ def test_webhook_needs_its_url_and_secret(tmp_path: Path, env: dict[str, str], e
 
 
 async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_sent(
-    tmp_path: Path,
+    tmp_path: Path, postgres_database: str
 ):
     """300 learners due at 30 a second is ten seconds of sending; SIGTERM after the first few."""
     from datetime import UTC, datetime, timedelta
@@ -236,7 +251,8 @@ async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_
     from storage.repo import Repo
     from tests.helpers import make_learner
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    await _fresh_postgres(postgres_database)  # a worker needs PostgreSQL
+    engine = create_engine(postgres_database)
     await upgrade_schema(engine)
     repo = Repo(engine)
     now = datetime.now(UTC)  # the worker runs on the system clock
@@ -245,7 +261,7 @@ async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_
     async with engine.begin() as connection:
         await connection.execute(
             text("UPDATE learner SET next_due_at = :due"),
-            {"due": (now - timedelta(minutes=1)).replace(tzinfo=None)},
+            {"due": now - timedelta(minutes=1)},
         )
     log_file = (tmp_path / "stderr.log").open("wb")
     async with Sandbox(token=TOKEN, auto_users=True) as sandbox:
@@ -260,6 +276,7 @@ async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_
                 BRIDGES_TELEGRAM_TOKEN=TOKEN,
                 BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
                 BRIDGES_TICK_SECONDS="1",
+                BRIDGES_DATABASE_URL=postgres_database,
             ),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=log_file,
@@ -287,3 +304,110 @@ async def test_sigterm_during_a_long_fan_out_stops_soon_and_leaves_nothing_half_
     # back for the next process (lease already expired); nothing is left half-sent.
     assert states.get(("sent", False)) == sent
     assert set(states) <= {("sent", False), ("sending", True)}
+
+
+def test_worker_refuses_sqlite_in_one_line(tmp_path: Path):
+    """bridges-worker.service on SQLite would tick on an empty database of its own."""
+    result = _bridges("worker", tmp_path=tmp_path, BRIDGES_TELEGRAM_TOKEN=TOKEN)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bridges: ") and "PostgreSQL" in lines[0]
+    assert not (tmp_path / "cli.db").exists()
+
+
+DOWN = "postgresql://postgres:pw-not-shown-anywhere@127.0.0.1:1/bridges"
+
+
+@pytest.mark.parametrize("command", [("run",), ("db", "upgrade")])
+def test_a_database_that_is_down_is_one_line_not_a_traceback(tmp_path: Path, command: tuple[str]):
+    result = _bridges(
+        *command, tmp_path=tmp_path, BRIDGES_TELEGRAM_TOKEN=TOKEN, BRIDGES_DATABASE_URL=DOWN
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "the database did not answer" in lines[0]
+    assert "Traceback" not in result.stderr and "pw-not-shown-anywhere" not in result.stderr
+
+
+def test_a_start_up_failure_is_a_redacted_json_line_when_asked(tmp_path: Path):
+    """With DEBUG the traceback comes along, inside the one JSON object, redacted."""
+    result = _bridges(
+        "run",
+        tmp_path=tmp_path,
+        BRIDGES_TELEGRAM_TOKEN=TOKEN,
+        BRIDGES_DATABASE_URL=DOWN,
+        BRIDGES_LOG_FORMAT="json",
+        BRIDGES_LOG_LEVEL="DEBUG",
+    )
+    assert result.returncode == 1
+    entries = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    [failure] = [entry for entry in entries if entry["level"] == "ERROR"]
+    assert failure["message"].startswith("bridges run failed: the database did not answer")
+    assert "Traceback" in failure["exception"]
+    assert "pw-not-shown-anywhere" not in result.stderr
+    assert TOKEN.split(":")[1] not in result.stderr
+
+
+async def _stamp_newer(url: str) -> None:
+    """The database as a newer Bridges would leave it: at a revision this code lacks."""
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    await upgrade_schema(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("command", [("run",), ("db", "upgrade")])
+async def test_a_database_newer_than_the_code_says_upgrade_bridges(
+    tmp_path: Path, command: tuple[str]
+):
+    await _stamp_newer(f"sqlite:///{tmp_path / 'cli.db'}")
+    result = await asyncio.to_thread(
+        _bridges, *command, tmp_path=tmp_path, BRIDGES_TELEGRAM_TOKEN=TOKEN
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    if command == ("run",):
+        assert len(lines) == 1, result.stderr
+    else:  # `db upgrade` says what Alembic is doing first
+        assert all("alembic" in line for line in lines[:-1]), result.stderr
+    assert "Traceback" not in result.stderr
+    assert "revision 9999, newer than this Bridges" in lines[-1]
+    assert lines[-1].endswith("upgrade Bridges")
+
+
+def test_db_upgrade_says_what_it_migrated(tmp_path: Path):
+    result = _bridges("db", "upgrade", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Running upgrade" in result.stderr and "is up to date" in result.stderr
+
+
+def test_the_sandbox_token_passes_the_token_check_and_is_printed(tmp_path: Path):
+    """README points `bridges run` at `python -m bot.sandbox`: its token must be accepted."""
+    from bot.sandbox.server import SANDBOX_TOKEN
+    from bot.settings import Settings, checked_token
+
+    settings = Settings(_env_file=None, telegram_token=SANDBOX_TOKEN)  # type: ignore[call-arg]
+    assert checked_token(settings) == SANDBOX_TOKEN
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot.sandbox", "--port", "0", "--quiet"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    with process.stdout:
+        try:
+            first = process.stdout.readline()
+            second = process.stdout.readline()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert first.startswith("sandbox Bot API: base_url=http://127.0.0.1:")
+    assert second.strip() == f"sandbox token: {SANDBOX_TOKEN}"
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"BRIDGES_TELEGRAM_TOKEN={SANDBOX_TOKEN}" in readme  # what README tells people to run

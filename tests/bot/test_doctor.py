@@ -128,3 +128,43 @@ async def test_doctor_fails_clearly_on_an_unmigrated_database(
     assert code == 1
     assert lines["database"].startswith("ok")
     assert lines["migrations"].startswith("FAIL") and "bridges db upgrade" in lines["migrations"]
+
+
+async def test_doctor_says_upgrade_bridges_when_the_database_is_newer(tmp_path: Path):
+    """`bridges db upgrade` cannot help a database a newer Bridges migrated: say what can."""
+    from sqlalchemy import text
+
+    url = await migrated_sqlite(tmp_path)
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    await engine.dispose()
+    async with Sandbox(token=TOKEN) as sandbox:
+        code, lines, output = await doctor(
+            tmp_path,
+            BRIDGES_TELEGRAM_TOKEN=TOKEN,
+            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
+            BRIDGES_DATABASE_URL=url,
+        )
+    assert code == 1
+    assert lines["database"].startswith("ok")
+    migrations = lines["migrations"]
+    assert migrations.startswith("FAIL") and "this Bridges is older than the database" in migrations
+    assert migrations.endswith("upgrade Bridges") and "db upgrade" not in migrations
+    assert "Traceback" not in output
+
+
+async def test_doctor_against_python_m_bot_sandbox_with_its_default_token(tmp_path: Path):
+    """What the README suggests: `bridges doctor` pointed at the sandbox with its own token."""
+    from bot.sandbox.server import SANDBOX_TOKEN
+
+    url = await migrated_sqlite(tmp_path)
+    async with Sandbox() as sandbox:
+        code, lines, output = await doctor(
+            tmp_path,
+            BRIDGES_TELEGRAM_TOKEN=SANDBOX_TOKEN,
+            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
+            BRIDGES_DATABASE_URL=url,
+        )
+    assert code == 0, output
+    assert lines["token"].startswith("ok")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from bot.logs import configure_logging
+from bot.logs import MIGRATION_LOGGER, configure_logging
+from storage.db import create_engine, upgrade_schema
+from storage.health import HealthProbe
 
 TOKEN = "123456:" + "L" * 35
 
@@ -17,7 +20,9 @@ TOKEN = "123456:" + "L" * 35
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    migration_level = logging.getLogger(MIGRATION_LOGGER).level
     yield
+    logging.getLogger(MIGRATION_LOGGER).setLevel(migration_level)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
@@ -59,3 +64,31 @@ def test_json_lines_carry_time_level_logger_message_and_exception(
     assert "exception" not in first
     assert second["level"] == "ERROR" and second["message"] == "send failed"
     assert "RuntimeError: failed at /bot[REDACTED]/sendMessage" in second["exception"]
+
+
+async def test_health_probes_write_no_alembic_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Every /healthz opens a migration context; Alembic's INFO lines stay out of the log."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'quiet.db'}")
+    try:
+        await upgrade_schema(engine)
+        capsys.readouterr()
+        configure_logging("INFO")
+        await HealthProbe(engine).schema()
+        await HealthProbe(engine).schema()
+    finally:
+        await engine.dispose()
+    assert "alembic" not in capsys.readouterr().err
+
+
+async def test_db_upgrade_logging_still_says_what_it_migrated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    configure_logging("INFO", migrations=True)
+    engine = create_engine(f"sqlite:///{tmp_path / 'loud.db'}")
+    try:
+        await upgrade_schema(engine)
+    finally:
+        await engine.dispose()
+    assert "Running upgrade" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activity import Activity
@@ -18,9 +20,18 @@ from bot.app import build_application
 from bot.metrics import METRICS, Metrics
 from bot.runner import running_webhook, running_worker
 from bot.sandbox import Sandbox
-from bot.web import SECRET_HEADER, Health, Webhook, bound_port, build_web_app, serving
+from bot.web import (
+    SECRET_HEADER,
+    TICK_STUCK_SECONDS,
+    Health,
+    Webhook,
+    bound_port,
+    build_web_app,
+    serving,
+)
 from lessons.loader import Course, load_course
-from scheduler.tick import TickReport
+from scheduler.claims import DEFAULT_LEASE
+from scheduler.tick import DEFAULT_TICK_BUDGET_S, TickReport
 from storage.db import create_engine, upgrade_schema
 from storage.health import HealthProbe
 from storage.repo import Repo
@@ -241,3 +252,86 @@ async def test_webhook_takes_updates_only_with_the_secret(tmp_path: Path, course
         await engine.dispose()
     assert "not therapy" in alex.inbox[0].text
     assert status == 200, body
+
+
+async def test_healthz_keeps_the_database_error_out_of_its_body(
+    caplog: pytest.LogCaptureFixture,
+):
+    """/healthz may be public behind a proxy: the failing check's name only, detail in the log."""
+    engine = create_engine("postgresql://postgres@127.0.0.1:1/secret_db_name")
+    try:
+        health = Health(HealthProbe(engine), Metrics(), tick_seconds=None)
+        async with server(health, Metrics(), SettableClock(NOW)) as base:
+            with caplog.at_level("WARNING", logger="bot.web"):
+                status, body = await get(f"{base}/healthz")
+    finally:
+        await engine.dispose()
+    assert status == 503
+    assert json.loads(body)["checks"] == {"database": "unreachable"}
+    assert "127.0.0.1" not in body and "Error" not in body and "secret_db_name" not in body
+    assert any("did not answer" in record.getMessage() for record in caplog.records)
+
+
+async def test_healthz_fails_a_tick_running_past_twice_budget_and_lease(db: AsyncEngine):
+    metrics = Metrics()
+    wall = [1_000_000.0]
+    health = Health(HealthProbe(db), metrics, tick_seconds=5, wall=lambda: wall[0])
+    metrics.tick_started(at=wall[0] - (TICK_STUCK_SECONDS - 1))
+    async with server(health, metrics, SettableClock(NOW)) as base:
+        busy_status, _ = await get(f"{base}/healthz")
+        wall[0] += 2  # now one second past the limit
+        stuck_status, body = await get(f"{base}/healthz")
+    assert 2 * (DEFAULT_TICK_BUDGET_S + DEFAULT_LEASE.total_seconds()) == TICK_STUCK_SECONDS
+    assert busy_status == 200
+    assert stuck_status == 503
+    verdict = json.loads(body)["checks"]["tick"]
+    assert verdict.startswith(f"running for {TICK_STUCK_SECONDS + 1:.0f} s"), verdict
+
+
+async def test_healthz_says_the_database_is_newer_than_the_code(tmp_path: Path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'newer.db'}")
+    await upgrade_schema(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    try:
+        health = Health(HealthProbe(engine), Metrics(), tick_seconds=None)
+        async with server(health, Metrics(), SettableClock(NOW)) as base:
+            status, body = await get(f"{base}/healthz")
+    finally:
+        await engine.dispose()
+    assert status == 503
+    assert "newer than this code" in json.loads(body)["checks"]["migrations"]
+
+
+async def test_metrics_have_no_created_series_and_say_resent_is_a_subset(db: AsyncEngine):
+    metrics = Metrics()
+    health = Health(HealthProbe(db), metrics, tick_seconds=None)
+    async with server(health, metrics, SettableClock(NOW)) as base:
+        _, text_ = await get(f"{base}/metrics")
+    assert "_created" not in text_
+    assert re.search(r"^# HELP bridges_lessons_total .*subset", text_, re.MULTILINE)
+
+
+def test_lesson_recorded_counts_each_delivery_and_the_tick_does_not_count_it_again():
+    metrics = Metrics()
+    metrics.tick_started(at=1.0)
+    metrics.lesson_recorded("sent")
+    metrics.lesson_recorded("sent")
+    metrics.lesson_recorded("resent")
+    during = metrics.render().decode()
+    assert sample(during, "bridges_lessons_total", '{outcome="sent"}') == 2
+    metrics.tick_finished(TickReport(sent=2, resent=1), 0.5, at=2.0)
+    after = metrics.render().decode()
+    assert sample(after, "bridges_lessons_total", '{outcome="sent"}') == 2
+    assert sample(after, "bridges_lessons_total", '{outcome="resent"}') == 1
+    assert sample(after, "bridges_tick_seconds_count") == 1
+    with pytest.raises(ValueError, match="unknown lesson outcome"):
+        metrics.lesson_recorded("lost")  # type: ignore[arg-type]
+
+
+def test_tick_finished_counts_outcomes_while_nothing_counts_per_delivery():
+    metrics = Metrics()
+    metrics.tick_finished(TickReport(sent=3, failed=1), 0.5, at=2.0)
+    text_ = metrics.render().decode()
+    assert sample(text_, "bridges_lessons_total", '{outcome="sent"}') == 3
+    assert sample(text_, "bridges_lessons_total", '{outcome="failed"}') == 1
