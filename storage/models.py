@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -54,6 +55,18 @@ class Learner(SQLModel, table=True):
     )
     paused_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     paused_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # What `next_due_at` is for (scheduler.states.DueKind): one due instant per learner.
+    due_kind: str = Field(
+        default="lesson",
+        sa_column=Column(String(16), nullable=False, server_default=text("'lesson'")),
+    )
+    # The evening check-in's local time (``HH:MM``); NULL sends it with the lesson.
+    reflection_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    # Paused by silence (auto-pause), so any answer brings the learner back.
+    auto_paused: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -88,6 +101,19 @@ class Delivery(SQLModel, table=True):
     lesson_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     checkin_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     failure: str | None = Field(default=None, sa_column=Column(String(512)))
+    # The evening check-in, sent apart from the lesson (scheduler.states.FollowUpState;
+    # NULL when it went with the lesson), fenced by its own attempt number.
+    checkin_state: str | None = Field(default=None, sa_column=Column(String(16)))
+    checkin_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    checkin_claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # "Later": the lesson comes once more at `snoozed_until` (at most one snooze a day).
+    snoozed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    snooze_state: str | None = Field(default=None, sa_column=Column(String(16)))
+    snooze_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
 
 
 class Answer(SQLModel, table=True):
