@@ -18,17 +18,12 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot import keyboards
 from bot.budget import BULK
+from bot.messages import compose
 from lessons.render import RenderedLesson
 from scheduler.claims import Claim
 from scheduler.states import SendStatus
 from scheduler.tick import SendResult
-
-
-def lesson_message(rendered: RenderedLesson) -> str:
-    """The one message a lesson is: its text, then its check-in."""
-    return f"{rendered.lesson_html}\n\n{rendered.checkin_html}"
 
 
 class TelegramSender:
@@ -40,11 +35,12 @@ class TelegramSender:
     async def __call__(
         self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
     ) -> SendResult:
+        html, markup = compose(claim, rendered)  # lesson, evening check-in or note (bot/messages)
         try:
             message = await self.bot.send_message(
                 claim.learner_id,
-                lesson_message(rendered),
-                reply_markup=keyboards.checkin(claim.delivery_id, rendered),
+                html,
+                reply_markup=markup,
                 rate_limit_args=BULK if bulk else None,
             )
         except Forbidden as error:

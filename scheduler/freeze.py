@@ -17,6 +17,8 @@ from scheduler.streak import LessonDay
 
 EARN_EVERY = 7
 MAX_FREEZES = 2
+# Lessons in a row without an answer before auto-pause (BRIDGES_AUTO_PAUSE_AFTER).
+AUTO_PAUSE_AFTER = 5
 
 
 @dataclass(frozen=True)

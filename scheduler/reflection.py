@@ -38,9 +38,7 @@ def checkin_at(
     return evening if evening > lesson_at else None
 
 
-def snooze_until(
-    choice: str, now: datetime, reflection: time | None, zone: str
-) -> datetime | None:
+def snooze_until(choice: str, now: datetime, reflection: time | None, zone: str) -> datetime | None:
     """When a lesson snoozed at `now` comes again, or None if that choice no longer fits today.
 
     "In an hour" is an hour from now; "this evening" is the learner's

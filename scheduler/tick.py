@@ -4,6 +4,9 @@
        │                                   move each learner's next_due_at to a later day
        ├──> LessonService.render           Jinja2 -> Telegram HTML (lessons/)
        ├──> Send (bot/sender.py)           one message: lesson, check-in and its buttons
+       │                                   (or the lesson with "later" buttons, and the
+       │                                   check-in on its own in the evening: a claim's
+       │                                   kind says which; storage/followups.py)
        └──> DeliveryStore.mark_sent / mark_failed
                                            fenced by the claim's attempt number
 
@@ -33,7 +36,8 @@ from lessons.render import RenderedLesson, Renderer
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DeliveryStore
 from scheduler.clock import Clock
 from scheduler.crash import crash_point
-from scheduler.states import SendStatus
+from scheduler.freeze import AUTO_PAUSE_AFTER
+from scheduler.states import ClaimKind, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +90,17 @@ def course_outline(course: Course) -> list[CourseEntry]:
 class LessonService:
     """Everything needed to render and deliver a claimed lesson; shared by the tick and /today."""
 
-    def __init__(self, repo: DeliveryStore, renderer: Renderer, send: Send) -> None:
+    def __init__(
+        self,
+        repo: DeliveryStore,
+        renderer: Renderer,
+        send: Send,
+        *,
+        auto_pause_after: int = AUTO_PAUSE_AFTER,
+    ) -> None:
         self.repo = repo
+        # Lessons in a row without an answer before one gentle note and a pause.
+        self.auto_pause_after = auto_pause_after
         self.renderer = renderer
         self.course = renderer.course
         self.outline = course_outline(self.course)
@@ -96,6 +109,8 @@ class LessonService:
         self.stopping = asyncio.Event()
 
     async def render(self, claim: Claim) -> RenderedLesson:
+        if claim.kind == ClaimKind.PAUSE_NOTE:  # no lesson: the sender words the note
+            return RenderedLesson("", "", "", "", ())
         lesson = self.course.by_id(claim.language, claim.lesson_id)
         if lesson is None:  # a lesson removed from the course after it was claimed
             lesson = self.course.lesson(claim.language, min(claim.lesson_day, self.course.length))
@@ -125,7 +140,16 @@ class LessonService:
     async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
         """Store the outcome, fenced; False when it could not be stored (the lease will resend)."""
         try:
-            if result.status == SendStatus.SENT:
+            if claim.kind != ClaimKind.LESSON:
+                if result.status != SendStatus.UNKNOWN:  # unknown: the lease decides
+                    sent = result.status == SendStatus.SENT
+                    await self.repo.mark_followup(
+                        claim,
+                        now=clock(),
+                        message_id=result.message_id if sent else None,
+                        failure="" if sent else result.reason,
+                    )
+            elif result.status == SendStatus.SENT:
                 await self.repo.mark_sent(
                     claim,
                     now=clock(),
@@ -200,7 +224,12 @@ async def run_tick(
             break
         crash_point("claim:before")
         claims = await service.repo.claim_due(
-            clock(), service.outline, batch=batch, early=early, lease=lease
+            clock(),
+            service.outline,
+            batch=batch,
+            early=early,
+            lease=lease,
+            auto_pause_after=service.auto_pause_after,
         )
         crash_point("claim:after")
         if not claims:

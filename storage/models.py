@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -62,11 +61,9 @@ class Learner(SQLModel, table=True):
     )
     # The evening check-in's local time (``HH:MM``); NULL sends it with the lesson.
     reflection_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
-    # Paused by silence (auto-pause), so any answer brings the learner back.
-    auto_paused: bool = Field(
-        default=False,
-        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
-    )
+    # When silence last paused the learner (auto-pause); kept after they come back, so
+    # only lessons after it count as silence. Paused by silence while paused_since equals it.
+    auto_paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -107,7 +104,7 @@ class Delivery(SQLModel, table=True):
     checkin_attempts: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
     )
-    checkin_claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    followup_claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # "Later": the lesson comes once more at `snoozed_until` (at most one snooze a day).
     snoozed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     snooze_state: str | None = Field(default=None, sa_column=Column(String(16)))

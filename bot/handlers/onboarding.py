@@ -49,6 +49,12 @@ def _question(step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
 async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     """Ask the learner's current step, or, when all is set, offer the first lesson."""
     if learner.onboarding_step == Step.DONE:
+        # One more tap, the default pre-selected: when the check-in comes on its own.
+        await reply(
+            update,
+            say(learner.language, "ask-reflect", time=learner.reflection_time),
+            keyboards.reflections(learner.language, learner.reflection_time),
+        )
         await reply(
             update,
             say(

@@ -50,6 +50,7 @@ async def progress(update: Update, context: Context) -> None:
             current=found.streaks.current,
             longest=found.streaks.longest,
             answers=found.answers,
+            freezes=found.freezes,
             paused=found.learner.is_paused(now),
             until=until,
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks
-from bot.handlers import account, checkin, lesson, onboarding
+from bot.handlers import account, checkin, evening, lesson, onboarding
 from bot.handlers.common import Context, current_learner, language_of, reply, say
 
 
@@ -31,6 +31,10 @@ async def button(update: Update, context: Context) -> None:
         return
     if data.action == callbacks.ANSWER:
         await checkin.answer_button(update, context, learner, data)
+    elif data.action == callbacks.SNOOZE:
+        await evening.snooze_button(update, context, learner, data)
+    elif data.action == callbacks.REFLECT:
+        await evening.reflect_button(update, context, learner, data)
     elif data.action in (callbacks.FIRST_NOW, callbacks.FIRST_LATER):
         await lesson.first_lesson_button(update, context, data.action == callbacks.FIRST_NOW)
     else:

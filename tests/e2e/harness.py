@@ -109,11 +109,16 @@ class Bridges:
         zone: str = "Europe/Amsterdam",
         time: str = "08:00",
         first_now: bool = True,
+        reflect: str = "off",
     ) -> None:
+        """Onboard through the real dialogue. `reflect` is the evening check-in's time;
+        "off" (the default here) keeps the check-in in the lesson message."""
         await self.say(user, "/start")
         await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
         await self.say(user, f"/timezone {zone}")
         await self.say(user, f"/time {time}")
+        if reflect != "20:00":
+            await self.say(user, f"/reflect {reflect}")
         await self.press(user, "Yes, send it now" if first_now else "At my time is fine")
 
 

@@ -3,7 +3,8 @@
 learner.due_kind says what the one next_due_at is for (lesson, evening
 check-in, snoozed lesson); learner.reflection_time is the evening check-in's
 local time (NULL: with the lesson, which is what learners enrolled before this
-revision keep); learner.auto_paused marks a pause that any answer ends.
+revision keep); learner.auto_paused_at is when silence last paused the learner
+(any answer ends that pause).
 delivery.checkin_* and delivery.snooze* reserve and fence the check-in sent
 apart and the snoozed resend, as delivery.state and attempts do for the lesson.
 
@@ -38,7 +39,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("reflection_time", sa.String(length=5), nullable=True))
         batch_op.add_column(
-            sa.Column("auto_paused", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+            sa.Column("auto_paused_at", storage.types.UTCDateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("checkin_state", sa.String(length=16), nullable=True))
@@ -47,7 +48,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column(
-                "checkin_claimed_at", storage.types.UTCDateTime(timezone=True), nullable=True
+                "followup_claimed_at", storage.types.UTCDateTime(timezone=True), nullable=True
             )
         )
         batch_op.add_column(
@@ -64,10 +65,10 @@ def downgrade() -> None:
         batch_op.drop_column("snooze_attempts")
         batch_op.drop_column("snooze_state")
         batch_op.drop_column("snoozed_until")
-        batch_op.drop_column("checkin_claimed_at")
+        batch_op.drop_column("followup_claimed_at")
         batch_op.drop_column("checkin_attempts")
         batch_op.drop_column("checkin_state")
     with op.batch_alter_table("learner", schema=None) as batch_op:
-        batch_op.drop_column("auto_paused")
+        batch_op.drop_column("auto_paused_at")
         batch_op.drop_column("reflection_time")
         batch_op.drop_column("due_kind")
