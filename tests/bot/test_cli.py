@@ -139,7 +139,7 @@ async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
             alex.send("/time 09:15")
             await _wait_for(sandbox, lambda: "first lesson" in alex.last.text)
             alex.press("Yes, send it now")
-            await _wait_for(sandbox, lambda: "Check-in" in alex.last.text)
+            await _wait_for(sandbox, lambda: "Day 1 of" in alex.last.text)
             assert ("default", "nl") in sandbox.commands
         finally:
             process.send_signal(signal.SIGTERM)
