@@ -22,6 +22,11 @@ from tests.helpers import SettableClock
 # Long enough that the JobQueue's own tick never fires during a test: the tests
 # call the tick themselves, at the instants they choose.
 TEST_TICK_SECONDS = 3600
+# Onboarding's last buttons: send the first lesson now, or at the learner's time.
+FIRST_LESSON = {
+    "en": ("Yes, send it now", "At my time is fine"),
+    "nl": ("Ja, stuur maar meteen", "Op mijn eigen tijd is prima"),
+}
 
 
 class Bridges:
@@ -119,7 +124,8 @@ class Bridges:
         await self.say(user, f"/time {time}")
         if reflect != "20:00":
             await self.say(user, f"/reflect {reflect}")
-        await self.press(user, "Yes, send it now" if first_now else "At my time is fine")
+        labels = FIRST_LESSON["nl" if user.language_code == "nl" else "en"]
+        await self.press(user, labels[0] if first_now else labels[1])
 
 
 def advance(clock: SettableClock, **delta: float) -> datetime:
