@@ -28,6 +28,7 @@ class Command:
 COMMANDS = (
     Command("today", lesson.today),
     Command("progress", progress.progress),
+    Command("export", progress.export),
     Command("pause", pause.pause),
     Command("resume", pause.resume),
     Command("time", onboarding.time_command),

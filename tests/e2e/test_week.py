@@ -3,6 +3,7 @@ across DST nights), "later", streak freezes, and the gentle auto-pause."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from bot.sandbox import Sandbox, SandboxUser
@@ -216,3 +217,29 @@ async def test_resume_after_auto_pause_does_not_pause_again_at_once(
     for day in range(9, 13):
         await _a_day(bridges, alex, day, answer=False)
     assert "Day 9 of" in alex.last.text
+
+
+async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="nl")
+    await bridges.onboard(alex, time="08:00", first_now=False)
+    await bridges.say(alex, "/progress")
+    assert all(message.photo is None for message in alex.inbox)  # nothing to draw yet
+    for day in range(2, 8):  # days 1-6 of the course; days 2 and 5 ask on a scale
+        await _a_day(bridges, alex, day, answer=True)
+    await bridges.say(alex, "/progress")
+    chart = alex.last
+    assert chart.photo is not None and chart.photo.data.startswith(b"\x89PNG")
+    assert "Je antwoorden op de check-ins" in chart.text
+    assert "Huidige reeks: 6" in alex.inbox[-2].text
+    await bridges.say(alex, "/export")
+    document = alex.last.document
+    assert document is not None and document.filename == "bridges-export.json"
+    data = json.loads(document.data)
+    assert data["settings"]["timezone"] == "Europe/Amsterdam"
+    assert data["settings"]["reflection_time"] is None
+    assert [delivery["lesson_day"] for delivery in data["deliveries"]] == [1, 2, 3, 4, 5, 6]
+    assert all(delivery["answer"] is not None for delivery in data["deliveries"])
+    assert data["streaks"] == {"current": 6, "longest": 6, "freezes": 0}
+    assert "Alles wat Bridges over je bewaart" in alex.last.text
