@@ -114,6 +114,7 @@ def build_application(
     app.add_handler(MessageHandler(filters.COMMAND & private, errors.unknown_command))
     app.add_handler(CallbackQueryHandler(router.button))
     app.add_handler(MessageHandler(filters.TEXT & private, router.text))
+    app.add_handler(MessageHandler(filters.LOCATION & private, router.location))
     app.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, router.not_text)
     )

@@ -30,14 +30,23 @@ def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKe
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def languages() -> InlineKeyboardMarkup:
+def languages(preferred: str | None = None) -> InlineKeyboardMarkup:
+    """Dutch and English; the learner's Telegram language first, so one tap confirms it."""
+    buttons = {
+        "nl": InlineKeyboardButton("🇳🇱 Nederlands", callback_data=callbacks.pack("l", "nl")),
+        "en": InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.pack("l", "en")),
+    }
+    order = ["nl", "en"]
+    if preferred in buttons:
+        order.sort(key=lambda language: language != preferred)
+    return InlineKeyboardMarkup([[buttons[language] for language in order]])
+
+
+def zone_suggestion(language: str, zone: str) -> InlineKeyboardMarkup:
+    """ "Did you mean …?": one button that takes the suggested zone."""
+    label = texts().get(language, "button-zone-yes", zone=zone)
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("🇳🇱 Nederlands", callback_data=callbacks.pack("l", "nl")),
-                InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.pack("l", "en")),
-            ]
-        ]
+        [[InlineKeyboardButton(label, callback_data=callbacks.pack(callbacks.ZONE, zone))]]
     )
 
 

@@ -49,6 +49,15 @@ async def text(update: Update, context: Context) -> None:
     await checkin.free_text(update, context, learner)
 
 
+async def location(update: Update, context: Context) -> None:
+    """A shared location sets the time zone (onboarding, or any time later)."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    await onboarding.location(update, context, learner)
+
+
 async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice: kindly say that only text is read."""
     learner = await current_learner(update, context)

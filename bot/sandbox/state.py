@@ -231,6 +231,20 @@ class SandboxUser:
         self._world.enqueue("message", message, self)
         return message_id
 
+    def send_location(self, latitude: float, longitude: float) -> int:
+        """Share a location (Telegram's 📎 → Location). Returns the message id."""
+        message_id = self.next_message_id()
+        self.message_ids.add(message_id)
+        message: JSONDict = {
+            "message_id": message_id,
+            "date": self._world.now(),
+            "chat": self.as_chat(),
+            "from": self.as_user(),
+            "location": {"latitude": latitude, "longitude": longitude},
+        }
+        self._world.enqueue("message", message, self)
+        return message_id
+
     def _find_message(self, message_id: int | None, *, with_buttons: bool) -> BotMessage:
         if message_id is not None:
             for message in self.inbox:
