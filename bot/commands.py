@@ -27,6 +27,7 @@ class Command:
 
 COMMANDS = (
     Command("today", lesson.today),
+    Command("lesson", lesson.lesson_again),
     Command("progress", progress.progress),
     Command("export", progress.export),
     Command("pause", pause.pause),
@@ -38,6 +39,7 @@ COMMANDS = (
     Command("help", account.help_command),
     Command("sources", account.sources),
     Command("start", onboarding.start),
+    Command("restart", lesson.restart),
     Command("stop", pause.stop),
     Command("delete", account.delete),
 )

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from lessons.loader import Course
+from lessons.loader import Course, Lesson
 from lessons.render import RenderedLesson, Renderer
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DeliveryStore
 from scheduler.clock import Clock
@@ -114,15 +114,21 @@ class LessonService:
         lesson = self.course.by_id(claim.language, claim.lesson_id)
         if lesson is None:  # a lesson removed from the course after it was claimed
             lesson = self.course.lesson(claim.language, min(claim.lesson_day, self.course.length))
-        answers = {}  # earlier answers the lesson shows back or branches on; missing ones skipped
+        return await self.render_lesson(
+            lesson, learner_id=claim.learner_id, name=claim.first_name, timezone=claim.timezone
+        )
+
+    async def render_lesson(
+        self, lesson: Lesson, *, learner_id: int, name: str, timezone: str | None
+    ) -> RenderedLesson:
+        """One lesson for one learner, with the earlier answers it shows back or branches on."""
+        answers = {}  # missing ones are simply skipped
         for lesson_id in lesson.looks_back():
-            answer = await self.repo.recalled_answer(claim.learner_id, lesson_id)
+            answer = await self.repo.recalled_answer(learner_id, lesson_id)
             if answer is not None:
                 answers[lesson_id] = answer
-        timezone = claim.timezone  # picks the help lines of the learner's country
-        return self.renderer.render(
-            lesson, name=claim.first_name, answers=answers, timezone=timezone
-        )
+        # The zone picks the help lines of the learner's country.
+        return self.renderer.render(lesson, name=name, answers=answers, timezone=timezone)
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:
         """Render, send and record one claimed delivery; never raises."""

@@ -33,6 +33,7 @@ class AnswerStore(RepoBase):
                 select(Answer.value)
                 .join(Delivery, col(Delivery.id) == Answer.delivery_id)
                 .where(Delivery.learner_id == learner_id, Delivery.lesson_id == lesson_id)
+                .order_by(col(Delivery.round).desc())  # this round's answer, else the last one
             )
             return result.first()
 
@@ -135,7 +136,11 @@ class AnswerStore(RepoBase):
             delivered = (
                 await session.exec(
                     select(Delivery.lesson_id)
-                    .where(Delivery.learner_id == learner_id, Delivery.state == DeliveryState.SENT)
+                    .where(
+                        Delivery.learner_id == learner_id,
+                        Delivery.state == DeliveryState.SENT,
+                        Delivery.round == learner.round,
+                    )
                     .order_by(col(Delivery.local_date), col(Delivery.id))
                 )
             ).all()

@@ -56,6 +56,7 @@ class _Due:
     next_due_at: datetime
     due_kind: str = DueKind.LESSON
     reflection_time: str | None = None
+    round: int = 1  # which time through the course (/restart)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class DeliveryStore(FollowUpStore):
                 col(Learner.next_due_at),
                 col(Learner.due_kind),
                 col(Learner.reflection_time),
+                col(Learner.round),
             )
             .where(*due_filter(now, early))
             .order_by(col(Learner.next_due_at))
@@ -172,18 +174,25 @@ class DeliveryStore(FollowUpStore):
         connection = await session.connection()
         rows = (await connection.execute(query)).all()
         return [
-            _Due(learner_id, name, language, zone, daily, due, kind, reflection)
-            for learner_id, name, language, zone, daily, due, kind, reflection in rows
+            _Due(learner_id, name, language, zone, daily, due, kind, reflection, round_)
+            for learner_id, name, language, zone, daily, due, kind, reflection, round_ in rows
             # Always set once onboarding is done; the check is for the type checker.
             if zone is not None and daily is not None and due is not None
         ]
 
     async def _delivered(self, session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
-        """The lessons each learner already has (sent or being sent); failed ones go again."""
+        """The lessons each learner already has (sent or being sent); failed ones go again.
+
+        Only this round's: after /restart the course starts over, history kept.
+        """
         rows = (
             await session.exec(
-                select(Delivery.learner_id, Delivery.lesson_id).where(
-                    col(Delivery.learner_id).in_(ids), Delivery.state != DeliveryState.FAILED
+                select(Delivery.learner_id, Delivery.lesson_id)
+                .join(Learner, col(Learner.id) == Delivery.learner_id)
+                .where(
+                    col(Delivery.learner_id).in_(ids),
+                    Delivery.state != DeliveryState.FAILED,
+                    col(Delivery.round) == col(Learner.round),
                 )
             )
         ).all()
@@ -239,6 +248,7 @@ class DeliveryStore(FollowUpStore):
                 {
                     "learner_id": plan.learner.id,
                     "lesson_id": plan.entry.lesson_id,
+                    "round": plan.learner.round,
                     "lesson_day": plan.day,
                     "checkin_kind": plan.entry.checkin_kind,
                     "local_date": plan.local_date,
@@ -254,7 +264,7 @@ class DeliveryStore(FollowUpStore):
             ]
         )
         statement = values.on_conflict_do_update(
-            index_elements=[col(Delivery.learner_id), col(Delivery.lesson_id)],
+            index_elements=[col(Delivery.learner_id), col(Delivery.round), col(Delivery.lesson_id)],
             set_={
                 "state": DeliveryState.SENDING,
                 "attempts": col(Delivery.attempts) + 1,
@@ -502,6 +512,7 @@ class DeliveryStore(FollowUpStore):
                 learner.daily_time,
                 now,
                 reflection_time=learner.reflection_time,
+                round=learner.round,
             )
             plan = self._plan(
                 due, (await self._delivered(session, [learner.id]))[learner.id], now, course

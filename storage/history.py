@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
-from scheduler.states import DeliveryState
+from scheduler.states import DeliveryState, Step
 from storage.base import RepoBase
 from storage.models import Answer, Delivery, Learner
 
@@ -58,6 +59,41 @@ class HistoryStore(RepoBase):
             if value.isdigit()
         ]
 
+    async def delivered_lesson(self, learner_id: int, lesson_id: str) -> bool:
+        """Whether the lesson ever reached the learner, in any round (what /lesson N shows)."""
+        async with self._reads() as session:
+            found = await session.exec(
+                select(Delivery.id).where(
+                    Delivery.learner_id == learner_id,
+                    Delivery.lesson_id == lesson_id,
+                    Delivery.state == DeliveryState.SENT,
+                )
+            )
+            return found.first() is not None
+
+    async def restart(self, learner_id: int, now: datetime, course_length: int) -> str:
+        """Begin the course again after its last day, keeping every answer: `restarted`,
+        `not_finished` (lessons still to come this round) or `unknown`."""
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None or learner.onboarding_step != Step.DONE:
+                return "unknown"
+            sent = (
+                await session.exec(
+                    select(func.count(func.distinct(Delivery.lesson_id))).where(
+                        Delivery.learner_id == learner_id,
+                        Delivery.round == learner.round,
+                        Delivery.state == DeliveryState.SENT,
+                    )
+                )
+            ).one()
+            if sent < course_length:
+                return "not_finished"
+            learner.round += 1
+            learner.next_lesson = 1
+            await self._reschedule(session, learner, now)
+            return "restarted"
+
     async def export(self, learner_id: int) -> dict[str, Any] | None:
         """Everything Bridges keeps about the learner, as JSON-ready values (None: a stranger)."""
         async with self._reads() as session:
@@ -83,6 +119,7 @@ class HistoryStore(RepoBase):
                 "language": learner.language,
                 "timezone": learner.timezone,
                 "daily_time": learner.daily_time,
+                "round": learner.round,
                 "reflection_time": learner.reflection_time,
                 "status": learner.status,
                 "paused_since": _stamp(learner.paused_since),
@@ -93,6 +130,7 @@ class HistoryStore(RepoBase):
             "deliveries": [
                 {
                     "lesson_id": delivery.lesson_id,
+                    "round": delivery.round,
                     "lesson_day": delivery.lesson_day,
                     "local_date": _stamp(delivery.local_date),
                     "state": delivery.state,

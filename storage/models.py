@@ -54,6 +54,11 @@ class Learner(SQLModel, table=True):
     )
     paused_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     paused_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Which time through the course: /restart after the last day begins the next round,
+    # and the course position counts only this round's deliveries.
+    round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
     # What `next_due_at` is for (scheduler.states.DueKind): one due instant per learner.
     due_kind: str = Field(
         default="lesson",
@@ -71,7 +76,8 @@ class Delivery(SQLModel, table=True):
     """One lesson to one learner. Reserved (`sending`) before Telegram is called."""
 
     __table_args__ = (
-        UniqueConstraint("learner_id", "lesson_id"),
+        # One delivery per learner, lesson and round of the course (/restart begins a new round).
+        UniqueConstraint("learner_id", "round", "lesson_id"),
         Index("ix_delivery_state_claimed_at", "state", "claimed_at"),
     )
 
@@ -82,6 +88,9 @@ class Delivery(SQLModel, table=True):
         )
     )
     lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
     lesson_day: int = Field(sa_column=Column(Integer, nullable=False))
     checkin_kind: str = Field(sa_column=Column(String(16), nullable=False))
     local_date: date

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from bot.sandbox import Sandbox, SandboxUser
+from lessons.loader import Course
 from scheduler.states import DueKind
 from tests.e2e.harness import Bridges
 
@@ -243,3 +244,42 @@ async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
     assert all(delivery["answer"] is not None for delivery in data["deliveries"])
     assert data["streaks"] == {"current": 6, "longest": 6, "freezes": 0}
     assert "Alles wat Bridges over je bewaart" in alex.last.text
+
+
+async def test_lesson_n_shows_a_had_lesson_and_restart_begins_a_new_round(
+    bridges: Bridges, sandbox: Sandbox, course: Course
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.onboard(alex, time="08:00")
+    await _answer(bridges, alex)
+    await bridges.say(alex, "/lesson 1")
+    assert "Lesson 1 again" in alex.inbox[-2].text
+    assert "Day 1 of" in alex.last.text and alex.last.buttons == []
+    await bridges.say(alex, "/lesson 2")
+    assert "haven't had lesson 2 yet" in alex.last.text
+    await bridges.say(alex, "/lesson 99")
+    assert "from 1 to 40" in alex.last.text
+    await bridges.say(alex, "/restart")
+    assert "still on your way" in alex.last.text
+    assert bridges.repo is not None
+    # Walk the rest of the course quickly, answering every day.
+    for _ in range(course.length - 1):
+        learner = await bridges.repo.get_learner(1001)
+        assert learner is not None and learner.next_due_at is not None
+        await bridges.next_day_at(learner.next_due_at)
+        await _answer(bridges, alex)
+    learner = await bridges.repo.get_learner(1001)
+    assert learner is not None and learner.next_due_at is None
+    await bridges.say(alex, "/restart")
+    assert "The course begins again" in alex.last.text
+    learner = await bridges.repo.get_learner(1001)
+    assert learner is not None and learner.next_due_at is not None
+    await bridges.next_day_at(learner.next_due_at)
+    assert "Day 1 of" in alex.last.text  # round two, from the start
+    await _answer(bridges, alex)
+    progress = await bridges.repo.progress(1001)
+    assert progress is not None
+    assert progress.delivered == [course.lessons["en"][0].id]  # this round
+    assert progress.answers == course.length + 1  # the history is kept
+    await bridges.say(alex, "/lesson 40")
+    assert "Lesson 40 again" in alex.inbox[-2].text

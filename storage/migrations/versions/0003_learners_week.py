@@ -7,6 +7,8 @@ revision keep); learner.auto_paused_at is when silence last paused the learner
 (any answer ends that pause).
 delivery.checkin_* and delivery.snooze* reserve and fence the check-in sent
 apart and the snoozed resend, as delivery.state and attempts do for the lesson.
+learner.round and delivery.round count times through the course (/restart), and
+the unique key on deliveries becomes (learner, round, lesson).
 
 Revision ID: 0003
 Revises: 0002
@@ -30,6 +32,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("learner", schema=None) as batch_op:
         batch_op.add_column(
+            sa.Column("round", sa.Integer(), server_default=sa.text("1"), nullable=False)
+        )
+        batch_op.add_column(
             sa.Column(
                 "due_kind",
                 sa.String(length=16),
@@ -42,6 +47,13 @@ def upgrade() -> None:
             sa.Column("auto_paused_at", storage.types.UTCDateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("round", sa.Integer(), server_default=sa.text("1"), nullable=False)
+        )
+        batch_op.drop_constraint("uq_delivery_learner_id_lesson_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_delivery_learner_id_round_lesson_id", ["learner_id", "round", "lesson_id"]
+        )
         batch_op.add_column(sa.Column("checkin_state", sa.String(length=16), nullable=True))
         batch_op.add_column(
             sa.Column("checkin_attempts", sa.Integer(), server_default=sa.text("0"), nullable=False)
@@ -68,7 +80,13 @@ def downgrade() -> None:
         batch_op.drop_column("followup_claimed_at")
         batch_op.drop_column("checkin_attempts")
         batch_op.drop_column("checkin_state")
+        batch_op.drop_constraint("uq_delivery_learner_id_round_lesson_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_delivery_learner_id_lesson_id", ["learner_id", "lesson_id"]
+        )
+        batch_op.drop_column("round")
     with op.batch_alter_table("learner", schema=None) as batch_op:
+        batch_op.drop_column("round")
         batch_op.drop_column("auto_paused_at")
         batch_op.drop_column("reflection_time")
         batch_op.drop_column("due_kind")
