@@ -25,7 +25,11 @@ def lesson_message(rendered: RenderedLesson) -> str:
 
 def compose(claim: Claim, rendered: RenderedLesson) -> tuple[str, InlineKeyboardMarkup | None]:
     """The HTML and the keyboard for one claim."""
-    say = texts().get
+
+    def say(language: str, text_id: str, **values: object) -> str:
+        # Plain str: adding a Markup to a str would escape the lesson's own HTML.
+        return str(texts().get(language, text_id, **values))
+
     if claim.kind == ClaimKind.PAUSE_NOTE:
         return say(claim.language, "auto-paused", name=claim.first_name), None
     if claim.kind == ClaimKind.CHECKIN:

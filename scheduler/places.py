@@ -20,6 +20,9 @@ from scheduler.due import UnknownTimeZone, _zone_names, resolve_zone
 # How alike a typo must be to be offered (difflib's ratio, 0-1).
 SUGGEST_CUTOFF = 0.75
 
+# Old alias areas of the zone database; their canonical twins stand for them.
+LEGACY_AREAS = ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")
+
 # Cities and countries in English and Dutch whose zone is not spelled out by the
 # database's own city names. Countries with several zones are left out on purpose.
 PLACES: dict[str, str] = {
@@ -185,7 +188,7 @@ def _names() -> dict[str, str]:
     """Every name we know -> its zone: zone city parts first, our own places on top."""
     names: dict[str, str] = {}
     for canonical in sorted(_zone_names().values()):
-        if "/" not in canonical or canonical.startswith(("Etc/", "SystemV/", "US/")):
+        if "/" not in canonical or canonical.startswith(LEGACY_AREAS):
             continue
         names.setdefault(_key(canonical.rsplit("/", 1)[1]), canonical)
     names.update({_key(name): zone for name, zone in PLACES.items()})
@@ -212,7 +215,7 @@ def find_place(text: str) -> Place | None:
 def _finder() -> Any:
     from timezonefinder import TimezoneFinder  # its data loads once, on first use
 
-    return TimezoneFinder()
+    return TimezoneFinder(in_memory=True)  # no file handles left open
 
 
 def zone_at(latitude: float, longitude: float) -> str | None:

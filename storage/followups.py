@@ -269,10 +269,12 @@ class FollowUpStore(RepoBase):
             if snoozed:
                 delivery.snooze_attempts += 1
                 apart = delivery.checkin_state == FollowUpState.PENDING
-                claims.append(_followup_claim(learner, delivery, ClaimKind.SNOOZED, apart=apart))
+                claims.append(
+                    _followup_claim(learner, delivery, ClaimKind.SNOOZED, apart=apart, resend=True)
+                )
             else:
                 delivery.checkin_attempts += 1
-                claims.append(_followup_claim(learner, delivery, ClaimKind.CHECKIN))
+                claims.append(_followup_claim(learner, delivery, ClaimKind.CHECKIN, resend=True))
             log.warning("resending follow-up of delivery %s after an expired lease", delivery.id)
         return claims
 
@@ -400,7 +402,12 @@ class FollowUpStore(RepoBase):
 
 
 def _followup_claim(
-    learner: Learner, delivery: Delivery, kind: ClaimKind, *, apart: bool = False
+    learner: Learner,
+    delivery: Delivery,
+    kind: ClaimKind,
+    *,
+    apart: bool = False,
+    resend: bool = False,
 ) -> Claim:
     assert delivery.id is not None
     return Claim(
@@ -415,7 +422,7 @@ def _followup_claim(
         lesson_day=delivery.lesson_day,
         local_date=delivery.local_date,
         timezone=learner.timezone,
-        resend=True,
+        resend=resend,  # only a lost follow-up going out again
         kind=kind,
         checkin_apart=apart,
     )

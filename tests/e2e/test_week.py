@@ -34,6 +34,7 @@ async def test_the_check_in_comes_in_the_evening_once_and_counts(
     assert report.sent == 1
     lesson = alex.last
     assert "Day 1 of" in lesson.text and "Check-in" not in lesson.text
+    assert "<b>" not in lesson.text and lesson.entities  # HTML, not escaped tags
     assert lesson.button_labels() == LATER
     assert await _due(bridges, 1001) == (datetime(2026, 3, 2, 19, 0, tzinfo=UTC), DueKind.CHECKIN)
     # Free text before the evening question is not taken as its answer.
@@ -171,15 +172,17 @@ async def test_a_missed_day_uses_a_freeze_and_says_so_the_next_morning(
         await _a_day(bridges, alex, day, answer=True)
     assert "7-day streak" in alex.last.text
     await bridges.say(alex, "/progress")
-    assert "Streak freezes: 1 of 2" in alex.last.text
+    assert "Streak freezes: 1 of 2" in alex.inbox[-2].text  # the chart comes last
     await _a_day(bridges, alex, 9, answer=False)
     await _a_day(bridges, alex, 10, answer=False)
     lesson = alex.last.text
     assert "a streak freeze kept your 7-day streak safe" in lesson
+    assert "<b>" not in lesson and "Day 9 of" in lesson
     await _answer(bridges, alex)
     assert "8-day streak" in alex.last.text
     await bridges.say(alex, "/progress")
-    assert "Current streak: 8" in alex.last.text and "Streak freezes: 0 of 2" in alex.last.text
+    progress = alex.inbox[-2].text
+    assert "Current streak: 8" in progress and "Streak freezes: 0 of 2" in progress
     await _a_day(bridges, alex, 11, answer=False)
     await _a_day(bridges, alex, 12, answer=False)
     assert "streak freeze" not in alex.last.text  # none left: the streak breaks quietly
