@@ -154,3 +154,21 @@ async def test_a_chosen_pause_is_not_ended_by_an_answer(repo: Repo, clock: Setta
     assert outcome.status == "recorded" and not outcome.resumed
     learner = await repo.get_learner(1001)
     assert learner is not None and learner.is_paused(MORNING)
+
+
+async def test_today_with_an_evening_ahead_leaves_the_check_in_for_the_evening(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now, reflection_time="20:00")
+    outcome = await repo.deliver_today(1001, MORNING, COURSE)
+    assert outcome.kind == "new" and outcome.claim is not None and outcome.claim.checkin_apart
+    assert await repo.mark_sent(outcome.claim, now=MORNING, message_id=1, course_length=4)
+    assert await _due(repo) == (EVENING, DueKind.CHECKIN)
+    # A pause keeps it from coming; resuming the same day brings it back.
+    await repo.pause(1001, MORNING)
+    assert await _due(repo) == (None, DueKind.LESSON)
+    await repo.resume(1001, MORNING)
+    assert await _due(repo) == (EVENING, DueKind.CHECKIN)
+    late = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
+    outcome = await repo.deliver_today(1001, late, COURSE)
+    assert outcome.kind == "again"
