@@ -544,5 +544,6 @@ def _stored_claim(learner: Learner, delivery: Delivery, *, resend: bool = False)
         local_date=delivery.local_date,
         timezone=learner.timezone,
         resend=resend,
-        checkin_apart=delivery.checkin_state is not None,
+        # Still to be asked on its own: the lesson carries "later" instead of the check-in.
+        checkin_apart=delivery.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING),
     )

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim
-from scheduler.due import local_date, next_due_at, parse_daily_time
+from scheduler.due import local_date, next_due_at, occurrence_on, parse_daily_time
 from scheduler.freeze import AUTO_PAUSE_AFTER, apply_freezes
 from scheduler.reflection import snooze_until
 from scheduler.states import ClaimKind, DeliveryState, DueKind, FollowUpState
@@ -39,6 +39,8 @@ from storage.views import LearnerView, SnoozeOutcome
 log = logging.getLogger(__name__)
 
 DEFAULT_AUTO_PAUSE_AFTER = AUTO_PAUSE_AFTER
+# An evening check-in more than this late (its lesson day is over) is not asked any more.
+STALE_CHECKIN = timedelta(hours=6)
 # A lost follow-up (expired lease) is sent again at most this often.
 MAX_FOLLOWUP_RESENDS = 2
 
@@ -212,7 +214,11 @@ class FollowUpStore(RepoBase):
                 and _evening(learner, delivery, now) is not None
             )
             return _followup_claim(learner, delivery, ClaimKind.SNOOZED, apart=apart)
-        if learner.due_kind == DueKind.CHECKIN and delivery.checkin_state == FollowUpState.PENDING:
+        if (
+            learner.due_kind == DueKind.CHECKIN
+            and delivery.checkin_state == FollowUpState.PENDING
+            and _still_owed(learner, delivery, now)
+        ):
             delivery.checkin_state = FollowUpState.SENDING
             delivery.checkin_attempts += 1
             delivery.followup_claimed_at = now
@@ -399,6 +405,21 @@ class FollowUpStore(RepoBase):
             learner.reflection_time = reflection_time
             await self._reschedule(session, learner, now)
             return view(learner)
+
+
+def _still_owed(learner: Learner, delivery: Delivery, now: datetime) -> bool:
+    """An evening check-in is asked on its own day's evening, not a day late.
+
+    If today's lesson failed, the newest lesson that arrived is an older one;
+    its check-in, never asked, stays unasked rather than coming a day late.
+    Turned off (`/reflect off`), an owed check-in comes at once.
+    """
+    if learner.reflection_time is None or learner.timezone is None:
+        return True
+    evening = occurrence_on(
+        delivery.local_date, parse_daily_time(learner.reflection_time), learner.timezone
+    )
+    return evening > now - STALE_CHECKIN
 
 
 def _followup_claim(

@@ -172,3 +172,16 @@ async def test_today_with_an_evening_ahead_leaves_the_check_in_for_the_evening(
     late = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
     outcome = await repo.deliver_today(1001, late, COURSE)
     assert outcome.kind == "again"
+
+
+async def test_an_old_check_in_is_never_asked_a_day_late(repo: Repo, clock: SettableClock):
+    await _morning(repo, clock)
+    await repo.pause(1001, MORNING + timedelta(hours=1))  # day 1's evening passes unasked
+    tomorrow = MORNING + timedelta(days=1)
+    await repo.resume(1001, tomorrow - timedelta(minutes=1))
+    assert await _due(repo) == (tomorrow, DueKind.LESSON)
+    (lesson,) = await repo.claim_due(tomorrow, COURSE)
+    assert await repo.mark_failed(lesson, reason="Bad Request")  # day 2's lesson never arrives
+    # Day 2's evening finds only day 1's lesson, whose check-in is a day late: not asked.
+    assert await repo.claim_due(EVENING + timedelta(days=1), COURSE) == []
+    assert await _due(repo) == (tomorrow + timedelta(days=1), DueKind.LESSON)
