@@ -38,6 +38,7 @@ from bot.texts import LANGUAGES, texts
 from lessons.loader import Course
 from lessons.render import Renderer
 from scheduler.clock import Clock
+from scheduler.freeze import AUTO_PAUSE_AFTER
 from scheduler.tick import LessonService, concurrency_for, run_tick
 from storage.repo import Repo
 
@@ -64,6 +65,7 @@ def build_application(
     slots: SlotSource | None = None,
     send_early: timedelta = timedelta(0),
     pace_clock: Callable[[], float] = time.monotonic,
+    auto_pause_after: int = AUTO_PAUSE_AFTER,
 ) -> BridgesApp:
     """An Application wired with Bridges' handlers, services and tick; not yet running.
 
@@ -71,7 +73,8 @@ def build_application(
     more with paid broadcasts); `slots` shares it between processes (see
     bot.budget), paced on `pace_clock` (tests add their simulated days to it);
     `send_early` lets the tick start a busy minute's lessons that
-    much before their time (BRIDGES_SEND_EARLY_MINUTES).
+    much before their time (BRIDGES_SEND_EARLY_MINUTES); `auto_pause_after`
+    unanswered lessons in a row pause a learner (BRIDGES_AUTO_PAUSE_AFTER).
     """
     activity = activity or Activity()
     app = (
@@ -97,7 +100,13 @@ def build_application(
         .concurrent_updates(TrackingUpdateProcessor(activity))
         .build()
     )
-    lessons = LessonService(repo, Renderer(course), TelegramSender(app.bot))
+    lessons = LessonService(
+        repo,
+        Renderer(course),
+        TelegramSender(app.bot),
+        auto_pause_after=auto_pause_after,
+        on_outcome=metrics.lesson_outcome,
+    )
     app.bot_data[SERVICES_KEY] = Services(
         repo,
         course,
@@ -119,6 +128,7 @@ def build_application(
     app.add_handler(MessageHandler(filters.COMMAND & private, errors.unknown_command))
     app.add_handler(CallbackQueryHandler(router.button))
     app.add_handler(MessageHandler(filters.TEXT & private, router.text))
+    app.add_handler(MessageHandler(filters.LOCATION & private, router.location))
     app.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, router.not_text)
     )

@@ -25,6 +25,8 @@ FIRST_NOW = "fn"  # onboarding's "send the first lesson now"
 FIRST_LATER = "fl"
 DELETE_YES = "dy"
 DELETE_NO = "dn"
+SNOOZE = "s"  # "later" on a lesson: s:<delivery id>:<h|e>
+REFLECT = "r"  # the evening check-in's time: r:<HHMM|off>
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ def pack(action: str, *args: str) -> str:
 
 def answer_data(delivery_id: int, value: str) -> str:
     return pack(ANSWER, str(delivery_id), value)
+
+
+def snooze_data(delivery_id: int, choice: str) -> str:
+    return pack(SNOOZE, str(delivery_id), choice)
 
 
 def parse(data: str | None) -> Callback | None:
@@ -62,9 +68,11 @@ def parse(data: str | None) -> Callback | None:
         FIRST_LATER: 0,
         DELETE_YES: 0,
         DELETE_NO: 0,
+        SNOOZE: 2,
+        REFLECT: 1,
     }.get(action)
     if expected is None or len(args) != expected:
         return None
-    if action == ANSWER and not _DELIVERY_ID.fullmatch(args[0]):
+    if action in (ANSWER, SNOOZE) and not _DELIVERY_ID.fullmatch(args[0]):
         return None
     return Callback(action, args)

@@ -237,6 +237,7 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
         # Telegram's limits are per bot: on PostgreSQL every process draws from one budget.
         slots=SharedSlots(engine) if engine.dialect.name == "postgresql" else None,
         send_early=timedelta(minutes=settings.send_early_minutes),
+        auto_pause_after=settings.auto_pause_after,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

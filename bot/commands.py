@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.handlers import account, lesson, onboarding, pause, progress
+from bot.handlers import account, evening, lesson, onboarding, pause, progress
 from bot.handlers.common import Context
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -27,15 +27,19 @@ class Command:
 
 COMMANDS = (
     Command("today", lesson.today),
+    Command("lesson", lesson.lesson_again),
     Command("progress", progress.progress),
+    Command("export", progress.export),
     Command("pause", pause.pause),
     Command("resume", pause.resume),
     Command("time", onboarding.time_command),
+    Command("reflect", evening.reflect),
     Command("timezone", onboarding.timezone_command),
     Command("language", onboarding.language_command),
     Command("help", account.help_command),
     Command("sources", account.sources),
     Command("start", onboarding.start),
+    Command("restart", lesson.restart),
     Command("stop", pause.stop),
     Command("delete", account.delete),
 )

@@ -3,9 +3,12 @@
 It runs the sandbox Bot API, the real bot and its scheduler on a fresh SQLite
 file, and a terminal "phone": bot messages are printed readably with their
 buttons numbered; type a number to press a button, anything else is sent as a
-message, and `:next` jumps to your next lesson time (the clock moves, the tick
-runs at once). Standard input is read in a thread, so it also runs piped and
-ends at the end of input.
+message, and `:next` jumps to whatever is due next: your lesson, its evening
+check-in or a snoozed lesson (the clock moves, the tick runs at once). Photos
+(the /progress chart) and documents (/export) are saved and their paths
+printed. The demo's day starts at 07:00 in Amsterdam, so a run reads the same
+whenever it is started. Standard input is read in a thread, so it also runs
+piped and ends at the end of input.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import sys
 import tempfile
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -28,25 +31,28 @@ from bot.sandbox import BotMessage, Sandbox, SandboxUser
 from bot.services import SERVICES_KEY, Services
 from lessons.loader import load_course
 from scheduler.clock import ShiftedClock
+from scheduler.due import next_due_at
 from scheduler.tick import run_tick
 from storage.db import create_engine, upgrade_schema
 from storage.repo import Repo
 
 LEARNER_ID = 1001
+DEMO_ZONE = "Europe/Amsterdam"
 DEMO_TICK_SECONDS = 2.0
 IDLE_TIMEOUT = 30.0
 HELP = """\
 Type as you would in Telegram: /start, /today, /progress, /pause, /help …
   a number   presses that button on the newest message with buttons
-  :next      jump to your next lesson time (the next day) and let it arrive
+  :next      jump to what is due next (lesson, evening check-in, snoozed lesson)
   :help      this help        :quit   leave (so does the end of input)"""
 
 
 class Phone:
     """Prints what the learner sees; remembers the newest buttons to press by number."""
 
-    def __init__(self, out: TextIO, learner: SandboxUser) -> None:
+    def __init__(self, out: TextIO, learner: SandboxUser, media: Path | None = None) -> None:
         self.out = out
+        self.media = media or Path(tempfile.gettempdir()) / "bridges-demo"
         self.learner = learner
         self.fancy = out.isatty()
         self.shown: dict[int, str] = {}
@@ -71,6 +77,13 @@ class Phone:
             return  # only the buttons went away
         self.shown[message.message_id] = message.text
         prefix = self._style("Bridges ›", "1;36")
+        upload = message.photo or message.document
+        if upload is not None and kind == "new":
+            self.media.mkdir(parents=True, exist_ok=True)
+            what = "photo" if message.photo is not None else "document"
+            path = self.media / f"{what}-{message.message_id}-{upload.filename}"
+            path.write_bytes(upload.data)
+            self.line(f"{prefix} ({what} saved to {path})")
         body = message.text.strip().splitlines() or [""]
         self.line(f"{prefix} {body[0]}")
         for text in body[1:]:
@@ -83,6 +96,11 @@ class Phone:
             for row_text in numbered:
                 self.line("          " + self._style(row_text, "33"))
         self.line()
+
+
+def _next_morning(now: datetime) -> datetime:
+    """The next 07:00 in Amsterdam (06:00 UTC in winter): where the demo's day starts."""
+    return next_due_at(time(7, 0), DEMO_ZONE, now)
 
 
 async def run_demo(
@@ -107,6 +125,7 @@ async def run_demo(
         phone = Phone(out, learner)
         sandbox.add_listener(phone.on_message)
         clock = ShiftedClock()
+        clock.jump_to(_next_morning(clock()))
         activity = Activity()
         repo = Repo(engine)
         app = build_application(

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.texts import texts
 from lessons.render import RenderedLesson
+from scheduler.reflection import EVENING, HOUR
 
 # Offered as buttons during onboarding; any other IANA zone can be typed.
 COMMON_ZONES = (
@@ -21,20 +22,31 @@ COMMON_ZONES = (
     ("Sydney", "Australia/Sydney"),
 )
 COMMON_TIMES = ("07:00", "08:00", "09:00", "12:30", "18:00", "20:00", "21:30")
+# Evening check-in times offered at the end of onboarding and by a bare /reflect.
+REFLECTION_TIMES = ("19:00", "20:00", "21:00", "22:00")
 
 
 def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def languages() -> InlineKeyboardMarkup:
+def languages(preferred: str | None = None) -> InlineKeyboardMarkup:
+    """Dutch and English; the learner's Telegram language first, so one tap confirms it."""
+    buttons = {
+        "nl": InlineKeyboardButton("🇳🇱 Nederlands", callback_data=callbacks.pack("l", "nl")),
+        "en": InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.pack("l", "en")),
+    }
+    order = ["nl", "en"]
+    if preferred in buttons:
+        order.sort(key=lambda language: language != preferred)
+    return InlineKeyboardMarkup([[buttons[language] for language in order]])
+
+
+def zone_suggestion(language: str, zone: str) -> InlineKeyboardMarkup:
+    """ "Did you mean …?": one button that takes the suggested zone."""
+    label = texts().get(language, "button-zone-yes", zone=zone)
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("🇳🇱 Nederlands", callback_data=callbacks.pack("l", "nl")),
-                InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.pack("l", "en")),
-            ]
-        ]
+        [[InlineKeyboardButton(label, callback_data=callbacks.pack(callbacks.ZONE, zone))]]
     )
 
 
@@ -102,3 +114,44 @@ def checkin(delivery_id: int, rendered: RenderedLesson) -> InlineKeyboardMarkup 
     ]
     width = len(buttons) if rendered.checkin_kind == "scale" else 1
     return InlineKeyboardMarkup(_rows(buttons, width))
+
+
+def later(delivery_id: int, language: str) -> InlineKeyboardMarkup:
+    """The "not now" buttons a lesson carries while its check-in waits for the evening."""
+    get = texts().get
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    get(language, "button-snooze-hour"),
+                    callback_data=callbacks.snooze_data(delivery_id, HOUR),
+                ),
+                InlineKeyboardButton(
+                    get(language, "button-snooze-evening"),
+                    callback_data=callbacks.snooze_data(delivery_id, EVENING),
+                ),
+            ]
+        ]
+    )
+
+
+def reflections(language: str, current: str | None) -> InlineKeyboardMarkup:
+    """Evening check-in times, the learner's own marked ✓ (pre-selected), and "with the lesson"."""
+    buttons = [
+        InlineKeyboardButton(
+            f"✓ {value}" if value == current else value,
+            callback_data=callbacks.pack(callbacks.REFLECT, value.replace(":", "")),
+        )
+        for value in REFLECTION_TIMES
+    ]
+    off = texts().get(language, "button-reflect-off")
+    rows = _rows(buttons, 4)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                f"✓ {off}" if current is None else off,
+                callback_data=callbacks.pack(callbacks.REFLECT, "off"),
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)

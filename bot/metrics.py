@@ -18,7 +18,7 @@ truth about the whole database.
 from __future__ import annotations
 
 import time
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import (
@@ -171,6 +171,13 @@ METRICS = Metrics()
 def tick_finished(report: TickCounts, duration_s: float) -> None:
     """The tick shim calls this after every tick."""
     METRICS.tick_finished(report, duration_s)
+
+
+def lesson_outcome(status: str, resend: bool) -> None:
+    """The tick's hook (LessonService.on_outcome): one recorded lesson send, as it happens."""
+    lesson_recorded(cast(Outcome, str(status)))
+    if resend:
+        lesson_recorded("resent")
 
 
 def lesson_recorded(outcome: Outcome) -> None:

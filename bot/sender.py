@@ -18,8 +18,8 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot import keyboards
 from bot.budget import BULK
+from bot.messages import compose
 from lessons.render import RenderedLesson
 from scheduler.claims import Claim
 from scheduler.states import SendStatus
@@ -35,11 +35,12 @@ class TelegramSender:
     async def __call__(
         self, claim: Claim, rendered: RenderedLesson, *, bulk: bool = True
     ) -> SendResult:
+        html, markup = compose(claim, rendered)  # lesson, evening check-in or note (bot/messages)
         try:
             message = await self.bot.send_message(
                 claim.learner_id,
-                rendered.message_html,
-                reply_markup=keyboards.checkin(claim.delivery_id, rendered),
+                html,
+                reply_markup=markup,
                 rate_limit_args=BULK if bulk else None,
             )
         except Forbidden as error:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # When more learners are due than the budget serves at once, start up to this many
     # minutes before their time, earliest due first (0 = never early).
     send_early_minutes: float = Field(default=0.0, ge=0, le=120)
+    # After this many lessons in a row without an answer, one gentle note, then a pause.
+    auto_pause_after: int = Field(default=5, ge=1, le=365)
 
 
 class SettingError(ValueError):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from scheduler.states import ClaimKind
+
 # A `sending` row whose lease is this old belongs to a process that died (or a
 # reply that never came): it is sent once more. The tick renews its own rows'
 # leases while they are in flight, so only dead or lost work ever expires.
@@ -47,6 +49,14 @@ class Claim:
     timezone: str | None = None  # the learner's zone: help lines are chosen by country
     due_at: datetime | None = None  # when the learner was due (None for /today and resends)
     resend: bool = False  # a lost send (expired lease) or /today showing it again
+    # What goes out: the lesson, its evening check-in, a snoozed lesson again, or
+    # the auto-pause note. `attempt` fences the matching state column.
+    kind: ClaimKind = ClaimKind.LESSON
+    # The check-in comes apart, in the evening: the lesson carries "later" buttons instead.
+    checkin_apart: bool = False
+    # A missed day yesterday used a streak freeze: the lesson says so, kindly.
+    freeze_used: bool = False
+    streak: int = 0  # the streak the freeze kept
 
 
 class DeliveryStore(Protocol):
@@ -60,6 +70,7 @@ class DeliveryStore(Protocol):
         batch: int = ...,
         lease: timedelta = ...,
         early: timedelta = ...,
+        auto_pause_after: int = ...,
     ) -> list[Claim]: ...
 
     async def renew_leases(self, claims: Sequence[Claim], now: datetime) -> None: ...
@@ -71,6 +82,10 @@ class DeliveryStore(Protocol):
     ) -> bool: ...
 
     async def mark_failed(self, claim: Claim, *, reason: str, blocked: bool = False) -> bool: ...
+
+    async def mark_followup(
+        self, claim: Claim, *, now: datetime, message_id: int | None, failure: str = ""
+    ) -> bool: ...
 
     async def recalled_answer(self, learner_id: int, lesson_id: str) -> str | None: ...
 

@@ -48,3 +48,35 @@ class SendStatus(StrEnum):
     BLOCKED = "blocked"
     FAILED = "failed"
     UNKNOWN = "unknown"
+
+
+class DueKind(StrEnum):
+    """What is due at a learner's one `next_due_at`: the lesson, the evening check-in, or
+    a snoozed lesson sent again. One instant per learner keeps the claim one range scan."""
+
+    LESSON = "lesson"
+    CHECKIN = "checkin"
+    SNOOZED = "snoozed"
+
+
+class FollowUpState(StrEnum):
+    """A delivery's evening check-in or snoozed resend: reserved, sent and fenced like the lesson.
+
+    NULL in the column means "not apart": the check-in went with the lesson
+    (`/reflect off`), or the lesson was never snoozed.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ClaimKind(StrEnum):
+    """What a claim sends: the lesson, its evening check-in, a snoozed lesson, or the one
+    gentle note that auto-pause sends before it goes quiet."""
+
+    LESSON = "lesson"
+    CHECKIN = "checkin"
+    SNOOZED = "snoozed"
+    PAUSE_NOTE = "pause_note"

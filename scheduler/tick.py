@@ -4,6 +4,9 @@
        │                                   move each learner's next_due_at to a later day
        ├──> LessonService.render           Jinja2 -> Telegram HTML (lessons/)
        ├──> Send (bot/sender.py)           one message: lesson, check-in and its buttons
+       │                                   (or the lesson with "later" buttons, and the
+       │                                   check-in on its own in the evening: a claim's
+       │                                   kind says which; storage/followups.py)
        └──> DeliveryStore.mark_sent / mark_failed
                                            fenced by the claim's attempt number
 
@@ -24,17 +27,18 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from lessons.loader import Course
+from lessons.loader import Course, Lesson
 from lessons.render import RenderedLesson, Renderer
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DeliveryStore
 from scheduler.clock import Clock
 from scheduler.crash import crash_point
-from scheduler.states import SendStatus
+from scheduler.freeze import AUTO_PAUSE_AFTER
+from scheduler.states import ClaimKind, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +108,20 @@ def course_outline(course: Course) -> list[CourseEntry]:
 class LessonService:
     """Everything needed to render and deliver a claimed lesson; shared by the tick and /today."""
 
-    def __init__(self, repo: DeliveryStore, renderer: Renderer, send: Send) -> None:
+    def __init__(
+        self,
+        repo: DeliveryStore,
+        renderer: Renderer,
+        send: Send,
+        *,
+        auto_pause_after: int = AUTO_PAUSE_AFTER,
+        on_outcome: Callable[[SendStatus, bool], None] | None = None,
+    ) -> None:
         self.repo = repo
+        # Told each recorded outcome (and whether it was a resend) as it happens: metrics.
+        self.on_outcome = on_outcome or (lambda _status, _resend: None)
+        # Lessons in a row without an answer before one gentle note and a pause.
+        self.auto_pause_after = auto_pause_after
         self.renderer = renderer
         self.course = renderer.course
         self.outline = course_outline(self.course)
@@ -115,18 +131,26 @@ class LessonService:
 
     async def render(self, claim: Claim) -> RenderedLesson:
         """The claimed lesson for this learner; LessonRemoved if the course no longer has it."""
+        if claim.kind == ClaimKind.PAUSE_NOTE:  # no lesson: the sender words the note
+            return RenderedLesson("", "", "", "", ())
         lesson = self.course.by_id(claim.language, claim.lesson_id)
         if lesson is None:
             raise LessonRemoved(claim.lesson_id)
-        answers = {}  # earlier answers the lesson shows back or branches on; missing ones skipped
+        return await self.render_lesson(
+            lesson, learner_id=claim.learner_id, name=claim.first_name, timezone=claim.timezone
+        )
+
+    async def render_lesson(
+        self, lesson: Lesson, *, learner_id: int, name: str, timezone: str | None
+    ) -> RenderedLesson:
+        """One lesson for one learner, with the earlier answers it shows back or branches on."""
+        answers = {}  # missing ones are simply skipped
         for lesson_id in lesson.looks_back():
-            answer = await self.repo.recalled_answer(claim.learner_id, lesson_id)
+            answer = await self.repo.recalled_answer(learner_id, lesson_id)
             if answer is not None:
                 answers[lesson_id] = answer
-        timezone = claim.timezone  # picks the help lines of the learner's country
-        return self.renderer.render(
-            lesson, name=claim.first_name, answers=answers, timezone=timezone
-        )
+        # The zone picks the help lines of the learner's country.
+        return self.renderer.render(lesson, name=name, answers=answers, timezone=timezone)
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:
         """Render, send and record one claimed delivery; never raises."""
@@ -158,7 +182,16 @@ class LessonService:
     async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
         """Store the outcome, fenced; False when it could not be stored (the lease will resend)."""
         try:
-            if result.status == SendStatus.SENT:
+            if claim.kind != ClaimKind.LESSON:
+                if result.status != SendStatus.UNKNOWN:  # unknown: the lease decides
+                    sent = result.status == SendStatus.SENT
+                    await self.repo.mark_followup(
+                        claim,
+                        now=clock(),
+                        message_id=result.message_id if sent else None,
+                        failure="" if sent else result.reason,
+                    )
+            elif result.status == SendStatus.SENT:
                 await self.repo.mark_sent(
                     claim,
                     now=clock(),
@@ -180,6 +213,8 @@ class LessonService:
                 result.status,
                 result.reason,
             )
+        if claim.kind == ClaimKind.LESSON:
+            self.on_outcome(result.status, claim.resend)
         crash_point("record:after")
         return True
 
@@ -245,7 +280,12 @@ async def run_tick(
             break
         crash_point("claim:before")
         claims = await service.repo.claim_due(
-            clock(), service.outline, batch=batch, early=early, lease=lease
+            clock(),
+            service.outline,
+            batch=batch,
+            early=early,
+            lease=lease,
+            auto_pause_after=service.auto_pause_after,
         )
         crash_point("claim:after")
         if not claims:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduler.states import DeliveryState
-from scheduler.streak import LessonDay, Streaks, compute_streaks
+from scheduler.freeze import Week, apply_freezes
+from scheduler.states import DeliveryState, FollowUpState
+from scheduler.streak import LessonDay, Streaks
 from storage.base import RepoBase, view
 from storage.models import Answer, Delivery, Learner
 from storage.views import AnswerOutcome, Progress
@@ -32,6 +33,7 @@ class AnswerStore(RepoBase):
                 select(Answer.value)
                 .join(Delivery, col(Delivery.id) == Answer.delivery_id)
                 .where(Delivery.learner_id == learner_id, Delivery.lesson_id == lesson_id)
+                .order_by(col(Delivery.round).desc())  # this round's answer, else the last one
             )
             return result.first()
 
@@ -63,6 +65,8 @@ class AnswerStore(RepoBase):
             latest = await self._latest_delivery(session, learner_id, sent_only=True)
             if latest is None or latest.checkin_kind != "text":
                 return AnswerOutcome("closed")
+            if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
+                return AnswerOutcome("closed")  # the evening check-in has not been asked yet
             return await self._record(session, latest, text[:MAX_ANSWER_LENGTH], now)
 
     async def _record(
@@ -88,9 +92,27 @@ class AnswerStore(RepoBase):
         except IntegrityError:  # a double tap raced us to the unique constraint
             return AnswerOutcome("already", delivery.lesson_id)
         streaks = await self._streaks(session, delivery.learner_id)
-        return AnswerOutcome("recorded", delivery.lesson_id, streaks)
+        resumed = await self._back_from_silence(session, delivery.learner_id, now)
+        return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed)
+
+    async def _back_from_silence(
+        self, session: AsyncSession, learner_id: int, now: datetime
+    ) -> bool:
+        """Any answer ends a pause that silence started (never one the learner chose)."""
+        learner = await self._lock(session, learner_id)
+        if learner is None or not view(learner).auto_paused:
+            return False
+        learner.paused_since = None
+        learner.paused_until = None
+        await self._reschedule(session, learner, now)
+        return True
 
     async def _streaks(self, session: AsyncSession, learner_id: int) -> Streaks:
+        week = await self._week(session, learner_id)
+        return Streaks(week.current, week.longest)
+
+    async def _week(self, session: AsyncSession, learner_id: int) -> Week:
+        """Streaks with freezes applied: a missed day a freeze covered does not break them."""
         rows = (
             await session.exec(
                 select(col(Delivery.id), col(Delivery.local_date), col(Answer.id))
@@ -103,7 +125,7 @@ class AnswerStore(RepoBase):
             LessonDay(day=day, answered=answer_id is not None, open=index == len(rows) - 1)
             for index, (_, day, answer_id) in enumerate(rows)
         ]
-        return compute_streaks(days)
+        return apply_freezes(days)
 
     async def progress(self, learner_id: int) -> Progress | None:
         """Everything /progress shows, read in one (read-only, unlocked) transaction."""
@@ -114,7 +136,11 @@ class AnswerStore(RepoBase):
             delivered = (
                 await session.exec(
                     select(Delivery.lesson_id)
-                    .where(Delivery.learner_id == learner_id, Delivery.state == DeliveryState.SENT)
+                    .where(
+                        Delivery.learner_id == learner_id,
+                        Delivery.state == DeliveryState.SENT,
+                        Delivery.round == learner.round,
+                    )
                     .order_by(col(Delivery.local_date), col(Delivery.id))
                 )
             ).all()
@@ -123,5 +149,6 @@ class AnswerStore(RepoBase):
                     select(func.count()).select_from(Answer).where(Answer.learner_id == learner_id)
                 )
             ).one()
-            streaks = await self._streaks(session, learner_id)
-            return Progress(view(learner), list(delivered), int(answers), streaks)
+            week = await self._week(session, learner_id)
+            streaks = Streaks(week.current, week.longest)
+            return Progress(view(learner), list(delivered), int(answers), streaks, week.freezes)

@@ -22,9 +22,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.due import next_due_at, parse_daily_time
-from scheduler.states import DeliveryState, LearnerStatus, Step
+from scheduler.states import DeliveryState, DueKind, LearnerStatus, Step
 from storage.db import READ_ONLY
 from storage.models import Delivery, Learner
+from storage.owed import owed_followup
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ def view(learner: Learner) -> LearnerView:
         next_due_at=learner.next_due_at,
         paused_since=learner.paused_since,
         paused_until=learner.paused_until,
+        reflection_time=learner.reflection_time,
+        auto_paused=learner.paused_since is not None
+        and learner.paused_since == learner.auto_paused_at,
+        due_kind=learner.due_kind,
     )
 
 
@@ -116,7 +121,10 @@ class RepoBase:
 
         NULL means "nothing to send": onboarding unfinished, stopped, blocked,
         or paused without an end date. A finished course is found by the claim.
+        An evening check-in or snoozed lesson still owed today comes first
+        (the learner's one due instant, with `due_kind` saying which).
         """
+        learner.due_kind = DueKind.LESSON
         if (
             learner.onboarding_step != Step.DONE
             or learner.status != LearnerStatus.ACTIVE
@@ -135,6 +143,12 @@ class RepoBase:
         learner.next_due_at = next_due_at(
             parse_daily_time(learner.daily_time), learner.timezone, start, after_day=last_day
         )
+        if start == now:
+            owed = owed_followup(
+                learner, await self._latest_delivery(session, learner.id, sent_only=True), now
+            )
+            if owed is not None and owed[0] < learner.next_due_at:
+                learner.next_due_at, learner.due_kind = owed
 
     async def _last_delivery_day(self, session: AsyncSession, learner_id: int) -> date | None:
         result = await session.exec(

@@ -30,8 +30,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, next_entry
 from scheduler.due import local_date, next_due_at, parse_daily_time
-from scheduler.states import DeliveryState, LearnerStatus, Step
-from storage.base import RepoBase, retrying
+from scheduler.reflection import checkin_at
+from scheduler.states import DeliveryState, DueKind, FollowUpState, LearnerStatus, Step
+from storage.base import retrying
+from storage.followups import DEFAULT_AUTO_PAUSE_AFTER, FollowUpStore, with_week
 from storage.models import Delivery, Learner
 from storage.types import UTCDateTime
 from storage.views import TodayOutcome
@@ -54,17 +56,25 @@ class _Due:
     timezone: str
     daily_time: str
     next_due_at: datetime
+    due_kind: str = DueKind.LESSON
+    reflection_time: str | None = None
+    round: int = 1  # which time through the course (/restart)
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What one claim does for one learner: this lesson for this local day, next due then."""
+    """What one claim does for one learner: this lesson for this local day, next due then.
+
+    With `checkin_apart` the check-in comes on its own in the evening, and
+    `next_due_at` is that evening instant (the learner's due kind: `checkin`).
+    """
 
     learner: _Due
     day: int
     entry: CourseEntry
     local_date: date
     next_due_at: datetime
+    checkin_apart: bool = False
 
 
 def due_filter(now: datetime, early: timedelta) -> list[Any]:
@@ -77,7 +87,7 @@ def due_filter(now: datetime, early: timedelta) -> list[Any]:
     ]
 
 
-class DeliveryStore(RepoBase):
+class DeliveryStore(FollowUpStore):
     async def claim_due(
         self,
         now: datetime,
@@ -86,8 +96,14 @@ class DeliveryStore(RepoBase):
         batch: int = 100,
         lease: timedelta = DEFAULT_LEASE,
         early: timedelta = timedelta(0),
+        auto_pause_after: int = DEFAULT_AUTO_PAUSE_AFTER,
     ) -> list[Claim]:
         """Reserve the deliveries of up to `batch` due learners, earliest due first.
+
+        What is due depends on the learner's due kind: the lesson, or a
+        follow-up of a lesson already sent (its evening check-in, or the
+        snoozed lesson again; storage/followups.py). A learner silent for
+        `auto_pause_after` lessons in a row gets one note instead, and is paused.
 
         `early` lets a busy minute start before the learners' chosen time, so
         lateness is spread rather than piled on the last in line; a lesson still
@@ -97,10 +113,23 @@ class DeliveryStore(RepoBase):
         """
         async with self._sessions.begin() as session:
             claims = await self._reclaim_lost(session, now, lease, batch)
+            claims += await self._reclaim_lost_followups(session, now, lease, batch - len(claims))
             room = batch - len(claims)
             if room <= 0:
                 return claims
-            due = await self._pick_due(session, now, early, room)
+            picked = await self._pick_due(session, now, early, room)
+            if not picked:
+                return claims
+            due = [learner for learner in picked if learner.due_kind == DueKind.LESSON]
+            claims += await self._claim_followups(
+                session, [learner for learner in picked if learner.due_kind != DueKind.LESSON], now
+            )
+            if not due:
+                return claims
+            weeks = await self._weeks(session, due)
+            quiet = [learner for learner in due if weeks[learner.id].silent >= auto_pause_after]
+            claims += await self._auto_pause(session, quiet, now)
+            due = [learner for learner in due if weeks[learner.id].silent < auto_pause_after]
             if not due:
                 return claims
             delivered = await self._delivered(session, [learner.id for learner in due])
@@ -113,10 +142,14 @@ class DeliveryStore(RepoBase):
                     plans.append(plan)
             reserved = await self._insert_deliveries(session, plans, now)
             await self._advance(session, next_due)
+            await self._set_due_kinds(
+                session, [plan.learner.id for plan in plans if plan.checkin_apart]
+            )
             for plan in plans:
                 if plan.learner.id in reserved:
                     delivery_id, attempt = reserved[plan.learner.id]
-                    claims.append(self._claim(plan, delivery_id, attempt))
+                    claim = self._claim(plan, delivery_id, attempt)
+                    claims.append(with_week(claim, weeks[plan.learner.id]))
             return claims
 
     async def _pick_due(
@@ -130,6 +163,9 @@ class DeliveryStore(RepoBase):
                 col(Learner.timezone),
                 col(Learner.daily_time),
                 col(Learner.next_due_at),
+                col(Learner.due_kind),
+                col(Learner.reflection_time),
+                col(Learner.round),
             )
             .where(*due_filter(now, early))
             .order_by(col(Learner.next_due_at))
@@ -140,18 +176,25 @@ class DeliveryStore(RepoBase):
         connection = await session.connection()
         rows = (await connection.execute(query)).all()
         return [
-            _Due(learner_id, name, language, zone, daily, due)
-            for learner_id, name, language, zone, daily, due in rows
+            _Due(learner_id, name, language, zone, daily, due, kind, reflection, round_)
+            for learner_id, name, language, zone, daily, due, kind, reflection, round_ in rows
             # Always set once onboarding is done; the check is for the type checker.
             if zone is not None and daily is not None and due is not None
         ]
 
     async def _delivered(self, session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
-        """The lessons each learner already has (sent or being sent); failed ones go again."""
+        """The lessons each learner already has (sent or being sent); failed ones go again.
+
+        Only this round's: after /restart the course starts over, history kept.
+        """
         rows = (
             await session.exec(
-                select(Delivery.learner_id, Delivery.lesson_id).where(
-                    col(Delivery.learner_id).in_(ids), Delivery.state != DeliveryState.FAILED
+                select(Delivery.learner_id, Delivery.lesson_id)
+                .join(Learner, col(Learner.id) == Delivery.learner_id)
+                .where(
+                    col(Delivery.learner_id).in_(ids),
+                    Delivery.state != DeliveryState.FAILED,
+                    col(Delivery.round) == col(Learner.round),
                 )
             )
         ).all()
@@ -175,12 +218,20 @@ class DeliveryStore(RepoBase):
             due = next_due_at(
                 parse_daily_time(learner.daily_time), learner.timezone, at, after_day=today
             )
+            reflection = (
+                None
+                if learner.reflection_time is None
+                else parse_daily_time(learner.reflection_time)
+            )
+            evening = checkin_at(at, today, reflection, learner.timezone)
         except (ValueError, LookupError) as error:
             # One broken row (a zone the server no longer knows) must not stop
             # everyone else's lessons: set it aside and say so.
             log.error("learner %s cannot be scheduled: %s", learner.id, error)
             return None
         day, entry = place
+        if evening is not None:
+            return _Plan(learner, day, entry, today, evening, checkin_apart=True)
         return _Plan(learner, day, entry, today, due)
 
     async def _insert_deliveries(
@@ -199,6 +250,7 @@ class DeliveryStore(RepoBase):
                 {
                     "learner_id": plan.learner.id,
                     "lesson_id": plan.entry.lesson_id,
+                    "round": plan.learner.round,
                     "lesson_day": plan.day,
                     "checkin_kind": plan.entry.checkin_kind,
                     "local_date": plan.local_date,
@@ -206,12 +258,15 @@ class DeliveryStore(RepoBase):
                     "attempts": 1,
                     "resends": 0,
                     "claimed_at": now,
+                    "checkin_state": FollowUpState.PENDING if plan.checkin_apart else None,
+                    "checkin_attempts": 0,
+                    "snooze_attempts": 0,
                 }
                 for plan in plans
             ]
         )
         statement = values.on_conflict_do_update(
-            index_elements=[col(Delivery.learner_id), col(Delivery.lesson_id)],
+            index_elements=[col(Delivery.learner_id), col(Delivery.round), col(Delivery.lesson_id)],
             set_={
                 "state": DeliveryState.SENDING,
                 "attempts": col(Delivery.attempts) + 1,
@@ -220,6 +275,9 @@ class DeliveryStore(RepoBase):
                 "local_date": values.excluded.local_date,
                 "lesson_day": values.excluded.lesson_day,
                 "failure": None,
+                "checkin_state": values.excluded.checkin_state,
+                "snoozed_until": None,
+                "snooze_state": None,
             },
             where=col(Delivery.state) == DeliveryState.FAILED,
         ).returning(col(Delivery.learner_id), col(Delivery.id), col(Delivery.attempts))
@@ -268,6 +326,7 @@ class DeliveryStore(RepoBase):
             local_date=plan.local_date,
             timezone=plan.learner.timezone,
             due_at=plan.learner.next_due_at,
+            checkin_apart=plan.checkin_apart,
         )
 
     async def _reclaim_lost(
@@ -321,6 +380,7 @@ class DeliveryStore(RepoBase):
                 .values(claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
+            await self._renew_followups(session, claims, now)
 
     async def release(self, claims: Sequence[Claim]) -> None:
         """Hand back claims that were never sent (the process is stopping): due again at once.
@@ -399,7 +459,9 @@ class DeliveryStore(RepoBase):
         ).one()
         if owed == 0:
             await session.exec(
-                update(Learner).where(col(Learner.id) == learner_id).values(next_due_at=None)
+                update(Learner)
+                .where(col(Learner.id) == learner_id, col(Learner.due_kind) == DueKind.LESSON)
+                .values(next_due_at=None)
             )
 
     async def mark_failed(self, claim: Claim, *, reason: str, blocked: bool = False) -> bool:
@@ -488,6 +550,8 @@ class DeliveryStore(RepoBase):
                 learner.timezone,
                 learner.daily_time,
                 now,
+                reflection_time=learner.reflection_time,
+                round=learner.round,
             )
             plan = self._plan(
                 due, (await self._delivered(session, [learner.id]))[learner.id], now, course
@@ -496,6 +560,7 @@ class DeliveryStore(RepoBase):
                 return TodayOutcome("finished")
             reserved = await self._insert_deliveries(session, [plan], now)
             learner.next_due_at = plan.next_due_at
+            learner.due_kind = DueKind.CHECKIN if plan.checkin_apart else DueKind.LESSON
             if learner.paused_since is not None:
                 await self._reschedule(session, learner, now)
             if learner.id not in reserved:  # pragma: no cover - the plan skips delivered lessons
@@ -515,6 +580,7 @@ def _day_passed(delivery: Delivery, learner: Learner, now: datetime) -> bool:
 
 
 def _stored_claim(learner: Learner, delivery: Delivery, *, resend: bool = False) -> Claim:
+    """A claim for a delivery already in the table (a lease resend, or /today again)."""
     assert delivery.id is not None
     return Claim(
         delivery_id=delivery.id,
@@ -527,4 +593,6 @@ def _stored_claim(learner: Learner, delivery: Delivery, *, resend: bool = False)
         local_date=delivery.local_date,
         timezone=learner.timezone,
         resend=resend,
+        # Still to be asked on its own: the lesson carries "later" instead of the check-in.
+        checkin_apart=delivery.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING),
     )

@@ -18,6 +18,9 @@ from storage.base import RepoBase, view
 from storage.models import Answer, Delivery, Learner
 from storage.views import LearnerView
 
+# A new learner's evening check-in comes at this local time (/reflect changes or ends it).
+DEFAULT_REFLECTION_TIME = "20:00"
+
 
 def _next_step(learner: Learner) -> Step:
     """The first setting still missing after the language, or `done`."""
@@ -51,6 +54,7 @@ class LearnerStore(RepoBase):
                     language=language,
                     onboarding_step=Step.LANGUAGE,
                     status=LearnerStatus.ACTIVE,
+                    reflection_time=DEFAULT_REFLECTION_TIME,
                     created_at=now,
                 )
                 session.add(learner)

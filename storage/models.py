@@ -54,6 +54,21 @@ class Learner(SQLModel, table=True):
     )
     paused_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     paused_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Which time through the course: /restart after the last day begins the next round,
+    # and the course position counts only this round's deliveries.
+    round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
+    # What `next_due_at` is for (scheduler.states.DueKind): one due instant per learner.
+    due_kind: str = Field(
+        default="lesson",
+        sa_column=Column(String(16), nullable=False, server_default=text("'lesson'")),
+    )
+    # The evening check-in's local time (``HH:MM``); NULL sends it with the lesson.
+    reflection_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    # When silence last paused the learner (auto-pause); kept after they come back, so
+    # only lessons after it count as silence. Paused by silence while paused_since equals it.
+    auto_paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -61,7 +76,8 @@ class Delivery(SQLModel, table=True):
     """One lesson to one learner. Reserved (`sending`) before Telegram is called."""
 
     __table_args__ = (
-        UniqueConstraint("learner_id", "lesson_id"),
+        # One delivery per learner, lesson and round of the course (/restart begins a new round).
+        UniqueConstraint("learner_id", "round", "lesson_id"),
         Index("ix_delivery_state_claimed_at", "state", "claimed_at"),
     )
 
@@ -72,6 +88,9 @@ class Delivery(SQLModel, table=True):
         )
     )
     lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
     lesson_day: int = Field(sa_column=Column(Integer, nullable=False))
     checkin_kind: str = Field(sa_column=Column(String(16), nullable=False))
     local_date: date
@@ -88,6 +107,19 @@ class Delivery(SQLModel, table=True):
     lesson_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     checkin_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     failure: str | None = Field(default=None, sa_column=Column(String(512)))
+    # The evening check-in, sent apart from the lesson (scheduler.states.FollowUpState;
+    # NULL when it went with the lesson), fenced by its own attempt number.
+    checkin_state: str | None = Field(default=None, sa_column=Column(String(16)))
+    checkin_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    followup_claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # "Later": the lesson comes once more at `snoozed_until` (at most one snooze a day).
+    snoozed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    snooze_state: str | None = Field(default=None, sa_column=Column(String(16)))
+    snooze_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
 
 
 class Answer(SQLModel, table=True):

@@ -24,6 +24,10 @@ class LearnerView:
     next_due_at: datetime | None
     paused_since: datetime | None
     paused_until: datetime | None
+    reflection_time: str | None = None  # the evening check-in's time; None: with the lesson
+    freezes: int = 0  # streak freezes held (filled in by progress)
+    auto_paused: bool = False  # paused by silence: any answer brings them back
+    due_kind: str = "lesson"  # what `next_due_at` is for (scheduler.states.DueKind)
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_since is not None and (
@@ -45,11 +49,24 @@ class TodayOutcome:
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`."""
+    """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`.
+
+    `resumed`: the answer brought back a learner whom silence had paused.
+    """
 
     status: AnswerStatus
     lesson_id: str | None = None
     streaks: Streaks = field(default_factory=lambda: Streaks(0, 0))
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class SnoozeOutcome:
+    """`snoozed` (comes again `until`), `already` (once a day), `closed`, `too_late`, `unknown`."""
+
+    status: str
+    until: datetime | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,3 +75,4 @@ class Progress:
     delivered: list[str]
     answers: int
     streaks: Streaks
+    freezes: int = 0  # streak freezes held now

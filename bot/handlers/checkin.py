@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks, metrics
-from bot.handlers.common import Context, clear_buttons, reply, say
+from bot.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
 from bot.handlers.onboarding import typed_setting
 from bot.services import Services, services
 from scheduler.states import Step
@@ -56,6 +56,18 @@ async def answer_button(
             streak=streak_line(learner.language, outcome.streaks),
         ),
     )
+    await _welcome_back(update, context, learner, outcome)
+
+
+async def _welcome_back(
+    update: Update, context: Context, learner: LearnerView, outcome: AnswerOutcome
+) -> None:
+    """An answer ended a pause that silence started: say the lessons are back."""
+    if not outcome.resumed:
+        return
+    after = await services(context).repo.get_learner(learner.id)
+    line = "" if after is None else next_lesson_line(after, context)
+    await reply(update, say(learner.language, "back-by-answer", next=line))
 
 
 def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> str:
@@ -100,6 +112,7 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
                 streak=streak_line(learner.language, outcome.streaks),
             ),
         )
+        await _welcome_back(update, context, learner, outcome)
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
     else:

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.format import local_when
 from bot.services import services
 from bot.texts import language_for, texts
+from scheduler.states import DueKind
 from storage.views import LearnerView
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -57,6 +58,8 @@ def next_lesson_line(learner: LearnerView, context: Context) -> str:
     if learner.next_due_at is None or learner.timezone is None:
         return ""
     when = local_when(learner.next_due_at, learner.timezone, learner.language)
+    if learner.due_kind == DueKind.CHECKIN:
+        return say(learner.language, "next-checkin-at", when=when)
     return say(learner.language, "next-lesson-at", when=when)
 
 

@@ -1,10 +1,20 @@
-"""/today and "send the first lesson now": one lesson per local day, counted once."""
+"""/today and "send the first lesson now": one lesson per local day, counted once;
+/lesson N shows a lesson already had again (no new day); /restart begins a new round."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.handlers.common import Context, clear_buttons, current_learner, reply, require_learner, say
+from bot.handlers.common import (
+    Context,
+    clear_buttons,
+    command_args,
+    current_learner,
+    next_lesson_line,
+    reply,
+    require_learner,
+    say,
+)
 from bot.handlers.onboarding import continue_onboarding
 from bot.services import services
 
@@ -46,3 +56,44 @@ async def first_lesson_button(update: Update, context: Context, now: bool) -> No
     learner = await current_learner(update, context)
     if learner is not None:
         await reply(update, say(learner.language, "first-later", time=learner.daily_time))
+
+
+async def lesson_again(update: Update, context: Context) -> None:
+    """/lesson N: a lesson the learner already had, shown again; it counts for nothing."""
+    learner = await require_learner(update, context)
+    if learner is None:
+        return
+    svc = services(context)
+    args = command_args(context)
+    total = svc.course.length
+    if len(args) != 1 or not args[0].isdecimal() or not 1 <= int(args[0]) <= total:
+        await reply(update, say(learner.language, "error-lesson-number", total=total))
+        return
+    day = int(args[0])
+    lesson = svc.course.lesson(learner.language, day)
+    if not await svc.repo.delivered_lesson(learner.id, lesson.id):
+        await reply(update, say(learner.language, "lesson-not-yet", day=day))
+        return
+    rendered = await svc.lessons.render_lesson(
+        lesson, learner_id=learner.id, name=learner.first_name, timezone=learner.timezone
+    )
+    await reply(update, say(learner.language, "lesson-revisit", day=day))
+    await reply(update, rendered.lesson_html)
+
+
+async def restart(update: Update, context: Context) -> None:
+    """/restart: after the last day, the course begins again; every answer is kept."""
+    learner = await require_learner(update, context)
+    if learner is None:
+        return
+    svc = services(context)
+    outcome = await svc.repo.restart(learner.id, svc.clock(), svc.course.length)
+    if outcome == "not_finished":
+        await reply(update, say(learner.language, "restart-not-finished"))
+        return
+    if outcome != "restarted":
+        await reply(update, say(learner.language, "error-not-ready"))
+        return
+    after = await svc.repo.get_learner(learner.id)
+    line = "" if after is None else next_lesson_line(after, context)
+    await reply(update, say(learner.language, "restarted", next=line))

@@ -8,6 +8,7 @@ work later as /language, /timezone and /time with an argument.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
@@ -25,13 +26,8 @@ from bot.handlers.common import (
 )
 from bot.services import services
 from bot.texts import LANGUAGES, language_for
-from scheduler.due import (
-    InvalidDailyTime,
-    UnknownTimeZone,
-    format_daily_time,
-    parse_daily_time,
-    resolve_zone,
-)
+from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
+from scheduler.places import find_place, zone_at
 from scheduler.states import Step
 from storage.views import LearnerView
 
@@ -39,7 +35,7 @@ from storage.views import LearnerView
 def _question(step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
     """The question and buttons of an onboarding step: the whole dialogue in one table."""
     table: dict[str, Callable[[], tuple[str, InlineKeyboardMarkup]]] = {
-        Step.LANGUAGE: lambda: (say(language, "ask-language"), keyboards.languages()),
+        Step.LANGUAGE: lambda: (say(language, "ask-language"), keyboards.languages(language)),
         Step.TIMEZONE: lambda: (say(language, "ask-timezone"), keyboards.zones(language)),
         Step.TIME: lambda: (say(language, "ask-time"), keyboards.times()),
     }
@@ -49,6 +45,12 @@ def _question(step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
 async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     """Ask the learner's current step, or, when all is set, offer the first lesson."""
     if learner.onboarding_step == Step.DONE:
+        # One more tap, the default pre-selected: when the check-in comes on its own.
+        await reply(
+            update,
+            say(learner.language, "ask-reflect", time=learner.reflection_time),
+            keyboards.reflections(learner.language, learner.reflection_time),
+        )
         await reply(
             update,
             say(
@@ -114,19 +116,46 @@ async def apply_language(
 async def apply_timezone(
     update: Update, context: Context, learner: LearnerView, typed: str
 ) -> bool:
-    """Store a zone the learner chose or typed; False (after a friendly reply) if it is unknown."""
-    try:
-        zone = resolve_zone(typed)
-    except UnknownTimeZone:
+    """Store a zone the learner chose or typed; False (after a friendly reply) if it is unknown.
+
+    A city or country name in either language works too; a near miss gets
+    one "did you mean" button (and counts as answered: the button finishes it).
+    """
+    place = find_place(typed)
+    if place is None:
         await reply(update, say(learner.language, "error-timezone", given=typed.strip()[:64]))
         return False
+    if not place.sure:
+        await reply(
+            update,
+            say(learner.language, "did-you-mean", given=typed.strip()[:64], zone=place.zone),
+            keyboards.zone_suggestion(learner.language, place.zone),
+        )
+        return True
+    await set_zone(update, context, learner, place.zone)
+    return True
+
+
+async def set_zone(update: Update, context: Context, learner: LearnerView, zone: str) -> None:
     svc = services(context)
     after = await svc.repo.set_timezone(learner.id, zone, svc.clock())
     if after is not None:
         await _after_change(
             update, context, learner, after, say(learner.language, "timezone-set", zone=zone)
         )
-    return True
+
+
+async def location(update: Update, context: Context, learner: LearnerView) -> None:
+    """A shared location (Telegram's 📎 → Location): its zone, found offline."""
+    message = update.effective_message
+    if message is None or message.location is None:
+        return
+    spot = message.location
+    zone = await asyncio.to_thread(zone_at, spot.latitude, spot.longitude)
+    if zone is None:
+        await reply(update, say(learner.language, "error-location"))
+        return
+    await set_zone(update, context, learner, zone)
 
 
 async def apply_time(update: Update, context: Context, learner: LearnerView, typed: str) -> bool:
@@ -152,7 +181,9 @@ async def language_command(update: Update, context: Context) -> None:
         return
     args = command_args(context)
     if not args:
-        await reply(update, say(learner.language, "ask-language"), keyboards.languages())
+        await reply(
+            update, say(learner.language, "ask-language"), keyboards.languages(learner.language)
+        )
         return
     value = args[0].lower()
     if len(args) != 1 or value not in LANGUAGES:

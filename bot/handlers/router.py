@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks
-from bot.handlers import account, checkin, lesson, onboarding
+from bot.handlers import account, checkin, evening, lesson, onboarding
 from bot.handlers.common import Context, current_learner, language_of, reply, say
 
 
@@ -31,6 +31,10 @@ async def button(update: Update, context: Context) -> None:
         return
     if data.action == callbacks.ANSWER:
         await checkin.answer_button(update, context, learner, data)
+    elif data.action == callbacks.SNOOZE:
+        await evening.snooze_button(update, context, learner, data)
+    elif data.action == callbacks.REFLECT:
+        await evening.reflect_button(update, context, learner, data)
     elif data.action in (callbacks.FIRST_NOW, callbacks.FIRST_LATER):
         await lesson.first_lesson_button(update, context, data.action == callbacks.FIRST_NOW)
     else:
@@ -43,6 +47,15 @@ async def text(update: Update, context: Context) -> None:
         await reply(update, say(language_of(update, None), "error-not-started"))
         return
     await checkin.free_text(update, context, learner)
+
+
+async def location(update: Update, context: Context) -> None:
+    """A shared location sets the time zone (onboarding, or any time later)."""
+    learner = await current_learner(update, context)
+    if learner is None:
+        await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    await onboarding.location(update, context, learner)
 
 
 async def not_text(update: Update, context: Context) -> None:

@@ -4,7 +4,14 @@ See :class:`bot.sandbox.server.Sandbox`; ``python -m bot.sandbox`` runs one by h
 """
 
 from bot.sandbox.server import Sandbox
-from bot.sandbox.state import BotMessage, Button, CallbackAnswer, RequestRecord, SandboxUser
+from bot.sandbox.state import (
+    BotMessage,
+    Button,
+    CallbackAnswer,
+    RequestRecord,
+    SandboxUser,
+    Upload,
+)
 
 __all__ = [
     "BotMessage",
@@ -13,4 +20,5 @@ __all__ = [
     "RequestRecord",
     "Sandbox",
     "SandboxUser",
+    "Upload",
 ]

@@ -21,6 +21,7 @@ from bot.sandbox.state import (
     CallbackAnswer,
     JSONDict,
     SandboxUser,
+    Upload,
     World,
 )
 from lessons.telegram_html import (
@@ -30,6 +31,13 @@ from lessons.telegram_html import (
     parse_html,
     utf16_len,
 )
+
+# Telegram's limits for uploads through the Bot API, and for a caption.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_CAPTION_LENGTH = 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -165,6 +173,8 @@ class BotApi:
             "getmycommands": self.get_my_commands,
             "deletemycommands": self.delete_my_commands,
             "sendmessage": self.send_message,
+            "sendphoto": self.send_photo,
+            "senddocument": self.send_document,
             "editmessagetext": self.edit_message_text,
             "editmessagereplymarkup": self.edit_message_reply_markup,
             "answercallbackquery": self.answer_callback_query,
@@ -405,6 +415,61 @@ class BotApi:
             chat_id=user.id,
             date=self.world.now(),
             reply_markup=markup,
+        )
+        user.inbox.append(message)
+        self.world.record_reply(user, message)
+        self.world.notify(user, message, "new")
+        return self.world.message_dict(user, message)
+
+    def send_photo(self, params: JSONDict) -> JSONDict:
+        """A PNG or JPEG upload (multipart) with an optional HTML caption, as Telegram takes it."""
+        upload = self._upload(params, "photo", MAX_PHOTO_BYTES)
+        if not upload.data.startswith((PNG_MAGIC, JPEG_MAGIC)):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        return self._send_media(params, photo=upload)
+
+    def send_document(self, params: JSONDict) -> JSONDict:
+        """Any file upload (multipart) with an optional HTML caption."""
+        return self._send_media(
+            params, document=self._upload(params, "document", MAX_DOCUMENT_BYTES)
+        )
+
+    @staticmethod
+    def _upload(params: JSONDict, name: str, limit: int) -> Upload:
+        upload = params.get(name)
+        if not isinstance(upload, Upload):
+            raise bad_request(f"there is no {name} in the request")
+        if not upload.data:
+            raise bad_request("file must be non-empty")
+        if len(upload.data) > limit:
+            raise ApiError(413, "Request Entity Too Large")
+        return upload
+
+    def _send_media(
+        self, params: JSONDict, *, photo: Upload | None = None, document: Upload | None = None
+    ) -> JSONDict:
+        user = self._chat(params)
+        html, text, parse_mode = "", "", None
+        entities: list[dict[str, Any]] = []
+        if params.get("caption"):
+            caption = {"text": params["caption"], "parse_mode": params.get("parse_mode")}
+            html, text, entities, parse_mode = self._text(caption)
+            if utf16_len(text) > MAX_CAPTION_LENGTH:
+                raise bad_request("message caption is too long")
+        buttons, markup = self._markup(params)
+        self._flood(user.id)
+        message = BotMessage(
+            message_id=user.next_message_id(),
+            html=html,
+            text=text,
+            entities=entities,
+            buttons=buttons,
+            parse_mode=parse_mode,
+            chat_id=user.id,
+            date=self.world.now(),
+            reply_markup=markup,
+            photo=photo,
+            document=document,
         )
         user.inbox.append(message)
         self.world.record_reply(user, message)

@@ -50,7 +50,7 @@ from bot.sandbox.limits import (
     NoFlood,
     StrictFloodControl,
 )
-from bot.sandbox.state import JSONDict, Listener, RequestRecord, SandboxUser, World
+from bot.sandbox.state import JSONDict, Listener, RequestRecord, SandboxUser, Upload, World
 from bot.sandbox.stats import Counters, reply_latencies, summarise
 from scheduler.clock import system_clock
 
@@ -644,7 +644,12 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
         for name, value in form.items():
-            params[name] = value if isinstance(value, str) else getattr(value, "filename", "")
+            if isinstance(value, str):
+                params[name] = value
+            elif isinstance(value, web.FileField):  # an upload: keep its bytes for the tests
+                params[name] = Upload(value.filename, value.content_type, value.file.read())
+            else:
+                params[name] = getattr(value, "filename", "")
     return params
 
 

@@ -61,6 +61,15 @@ class Button:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded in a multipart request (sendPhoto, sendDocument)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class BotMessage:
     """A message the bot sent into a private chat; edits change it in place."""
@@ -79,6 +88,9 @@ class BotMessage:
     sent: float = 0.0
     """Monotonic seconds when the sandbox accepted it (for update -> reply latency)."""
     sent_utc: datetime | None = None
+    # sendPhoto / sendDocument: the uploaded file; `text` and `html` hold the caption.
+    photo: Upload | None = None
+    document: Upload | None = None
 
     def button_labels(self) -> list[str]:
         return [button.text for row in self.buttons for button in row]
@@ -216,6 +228,20 @@ class SandboxUser:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
             ]
+        self._world.enqueue("message", message, self)
+        return message_id
+
+    def send_location(self, latitude: float, longitude: float) -> int:
+        """Share a location (Telegram's 📎 → Location). Returns the message id."""
+        message_id = self.next_message_id()
+        self.message_ids.add(message_id)
+        message: JSONDict = {
+            "message_id": message_id,
+            "date": self._world.now(),
+            "chat": self.as_chat(),
+            "from": self.as_user(),
+            "location": {"latitude": latitude, "longitude": longitude},
+        }
         self._world.enqueue("message", message, self)
         return message_id
 
@@ -400,10 +426,33 @@ class World:
             "date": message.date,
             "chat": user.as_chat(),
             "from": self.bot_user,
-            "text": message.text,
         }
+        media = message.photo or message.document
+        if media is None:
+            data["text"] = message.text
+        else:
+            unique = f"{user.id}-{message.message_id}"
+            if message.photo is not None:
+                data["photo"] = [
+                    {
+                        "file_id": f"photo-{unique}",
+                        "file_unique_id": unique,
+                        "width": 1,
+                        "height": 1,
+                    }
+                ]
+            else:
+                data["document"] = {
+                    "file_id": f"document-{unique}",
+                    "file_unique_id": unique,
+                    "file_name": media.filename,
+                    "mime_type": media.content_type,
+                    "file_size": len(media.data),
+                }
+            if message.text:
+                data["caption"] = message.text
         if message.entities:
-            data["entities"] = message.entities
+            data["caption_entities" if media is not None else "entities"] = message.entities
         if message.reply_markup is not None:
             data["reply_markup"] = message.reply_markup
         if message.edit_date is not None:

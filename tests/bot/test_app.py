@@ -35,3 +35,22 @@ async def test_one_repeating_tick_job_with_the_configured_interval(db: AsyncEngi
     assert services.clock() == datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     clock.advance(timedelta(days=1))
     assert services.clock() == datetime(2030, 1, 2, 12, 0, tzinfo=UTC)
+
+
+async def test_auto_pause_after_reaches_the_tick(db: AsyncEngine) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, auto_pause_after=3)
+    app = build_application(
+        token=TOKEN,
+        base_url="http://127.0.0.1:9/bot",
+        repo=Repo(db),
+        course=load_course(),
+        clock=SettableClock(datetime(2030, 1, 1, 12, 0, tzinfo=UTC)),
+        tick_seconds=7.5,
+        auto_pause_after=settings.auto_pause_after,
+    )
+    services = app.bot_data[SERVICES_KEY]
+    assert isinstance(services, Services)
+    assert services.lessons.auto_pause_after == 3
+    assert Settings(_env_file=None).auto_pause_after == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -78,25 +79,47 @@ def test_lessons_check_passes(tmp_path: Path):
 
 
 def test_piped_demo_walks_through_days_and_ends_cleanly(tmp_path: Path):
+    # Onboard; snooze day 1 an hour; each day the lesson at 08:00 and its check-in at 20:00;
+    # seven answered days earn a freeze, day 8 goes unanswered, day 9 says the freeze kept
+    # the streak; then the chart and the export.
+    day = ":next\n:next\n{}\n"
+    answers = ["1", "4", "1", "I listened first 🙂 <&>", "3", "A good talk", "1"]
     script = (
-        "/start\n2\n1\n2\n1\n3\n:next\n4\n:next\n2\n:next\nI listened first 🙂 <&>\n/progress\n"
+        "/start\n1\n1\n2\n1\n1\n:next\n:next\n1\n"  # day 1, snoozed and answered
+        + "".join(day.format(answer) for answer in answers[1:])
+        + ":next\n:next\n:next\n/progress\n/export\n"
     )
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "bot.cli", "demo"],
         cwd=tmp_path,
-        env=_env(tmp_path),
+        env=_env(tmp_path, LANG="C.UTF-8", TMPDIR=str(tmp_path)),
         input=script,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "\033[" not in out  # plain text when not a terminal
-    for expected in ("not therapy", "Day 1 of 40", "Day 2 of 40", "Day 4 of 40", "[1]"):
+    assert "<b>" not in out  # every message is HTML Telegram parsed, never escaped tags
+    for expected in (
+        "not therapy",
+        "Day 1 of 40",
+        "[1] ⏰ In an hour  [2] 🌙 This evening",
+        "I'll send this lesson again on",
+        "🌙 Evening check-in",
+        "Thanks for sharing that",
+        "7-day streak",
+        "a streak freeze kept your 7-day streak safe",
+        "Day 9 of 40",
+        "Streak freezes: 0 of 2",
+    ):
         assert expected in out, expected
-    assert "Thanks for sharing that" in out
-    assert "Current streak: 4 · longest: 4" in out
+    assert "resending" not in result.stderr
+    saved = re.findall(r"\(photo saved to (\S+\.png)\)", out)
+    assert len(saved) == 1 and Path(saved[0]).read_bytes().startswith(b"\x89PNG")
+    (export,) = re.findall(r"\(document saved to (\S+\.json)\)", out)
+    assert len(json.loads(Path(export).read_text())["deliveries"]) == 9
     assert out.rstrip().endswith("gone now.)")
 
 
@@ -141,7 +164,7 @@ async def test_bridges_run_talks_to_any_bot_api_server(tmp_path: Path):
             alex.send("/time 09:15")
             await _wait_for(sandbox, lambda: "first lesson" in alex.last.text)
             alex.press("Yes, send it now")
-            await _wait_for(sandbox, lambda: "Check-in" in alex.last.text)
+            await _wait_for(sandbox, lambda: "Day 1 of" in alex.last.text)
             assert ("default", "nl") in sandbox.commands
         finally:
             process.send_signal(signal.SIGTERM)

@@ -30,6 +30,8 @@ SAMPLE = {
     "current": 2,
     "longest": 3,
     "answers": 4,
+    "freezes": 1,
+    "day": 3,
     "paused": True,
     "key": "Empathy",
     "feedback": "Try appreciation <i>instead</i> & see.",

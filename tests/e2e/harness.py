@@ -22,6 +22,11 @@ from tests.helpers import SettableClock
 # Long enough that the JobQueue's own tick never fires during a test: the tests
 # call the tick themselves, at the instants they choose.
 TEST_TICK_SECONDS = 3600
+# Onboarding's last buttons: send the first lesson now, or at the learner's time.
+FIRST_LESSON = {
+    "en": ("Yes, send it now", "At my chosen time is fine"),
+    "nl": ("Ja, stuur maar meteen", "Op mijn eigen tijd is prima"),
+}
 
 
 class Bridges:
@@ -112,12 +117,18 @@ class Bridges:
         zone: str = "Europe/Amsterdam",
         time: str = "08:00",
         first_now: bool = True,
+        reflect: str = "off",
     ) -> None:
+        """Onboard through the real dialogue. `reflect` is the evening check-in's time;
+        "off" (the default here) keeps the check-in in the lesson message."""
         await self.say(user, "/start")
         await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
         await self.say(user, f"/timezone {zone}")
         await self.say(user, f"/time {time}")
-        await self.press(user, "Yes, send it now" if first_now else "At my chosen time is fine")
+        if reflect != "20:00":
+            await self.say(user, f"/reflect {reflect}")
+        labels = FIRST_LESSON["nl" if user.language_code == "nl" else "en"]
+        await self.press(user, labels[0] if first_now else labels[1])
 
 
 def advance(clock: SettableClock, **delta: float) -> datetime:

@@ -17,8 +17,8 @@ from tests.e2e.harness import Bridges
     [
         ("/time 25:00", "“25:00” isn't a time I can use"),
         ("/time noon", "for example /time 07:30"),
-        ("/timezone Mars/Olympus", "I don't know the time zone “Mars/Olympus”"),
-        ("/timezone <b>&</b>", "I don't know the time zone “<b>&</b>”"),
+        ("/timezone Mars/Olympus", "I don't know the place or time zone “Mars/Olympus”"),
+        ("/timezone <b>&</b>", "I don't know the place or time zone “<b>&</b>”"),
         ("/language fr", "/language nl or /language en"),
         ("/pause soon", "for example /pause 7"),
         ("/pause 0", "whole number from 1 to 365"),
@@ -43,7 +43,7 @@ async def test_typed_zone_and_time_during_onboarding(bridges: Bridges, sandbox: 
     await bridges.say(alex, "/start")
     await bridges.press(alex, "🇬🇧 English")
     await bridges.say(alex, "Atlantis")
-    assert "I don't know the time zone “Atlantis”" in alex.inbox[-2].text
+    assert "I don't know the place or time zone “Atlantis”" in alex.inbox[-2].text
     assert "Which time zone" in alex.last.text  # asked again
     await bridges.say(alex, "asia/kathmandu")
     assert "Time zone set to Asia/Kathmandu" in alex.inbox[-2].text
@@ -157,4 +157,4 @@ async def test_text_at_the_language_step_asks_again(bridges: Bridges, sandbox: S
     await bridges.say(alex, "/start")
     await bridges.say(alex, "hello?")
     assert "Which language" in alex.last.text
-    assert alex.last.button_labels() == ["🇳🇱 Nederlands", "🇬🇧 English"]
+    assert alex.last.button_labels() == ["🇬🇧 English", "🇳🇱 Nederlands"]

@@ -34,7 +34,8 @@ async def test_lesson_answer_streak_next_day(bridges: Bridges, sandbox: Sandbox)
     assert "🔥 2-day streak" in alex.last.text
 
     await bridges.say(alex, "/progress")
-    progress = alex.last.text
+    progress = alex.inbox[-2].text  # then the chart of the scale answer
+    assert alex.last.photo is not None
     assert "Lesson 2 of 40" in progress
     assert "Empathy: 1/6" in progress
     assert "Current streak: 2 · longest: 2" in progress

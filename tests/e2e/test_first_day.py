@@ -13,18 +13,41 @@ async def test_onboarding_with_buttons_ends_with_the_first_lesson(
     await bridges.say(alex, "/start")
     texts = [message.text for message in alex.inbox]
     assert "not therapy" in texts[0]
-    assert alex.last.button_labels() == ["🇳🇱 Nederlands", "🇬🇧 English"]
+    # Telegram's language (en) comes first: one tap confirms it.
+    assert alex.last.button_labels() == ["🇬🇧 English", "🇳🇱 Nederlands"]
     await bridges.press(alex, "🇬🇧 English")
     assert "time zone" in alex.last.text
     await bridges.press(alex, "Amsterdam")
     assert "what time" in alex.last.text.lower()
     await bridges.press(alex, "07:00")
     assert "07:00" in alex.last.text and "first lesson" in alex.last.text
+    # One more tap: the evening check-in's time, the default (20:00) pre-selected.
+    reflect = alex.inbox[-2]
+    assert "evening check-in comes at 20:00" in reflect.text
+    assert reflect.button_labels() == ["19:00", "✓ 20:00", "21:00", "22:00", "With the lesson"]
     await bridges.press(alex, "Yes, send it now")
-    # One message: the lesson, its check-in and the check-in's buttons arrive together.
+    # The lesson comes now with "later" buttons; its check-in waits for the evening.
     lesson = alex.inbox[-1]
     assert "Why relationships matter" in lesson.text
     assert "Day 1 of" in lesson.text
-    assert "Check-in" in lesson.text
-    assert lesson.button_labels()[0] == "Yes, I sent it"
+    assert "Check-in" not in lesson.text and "this evening" in lesson.text
+    assert lesson.button_labels() == ["⏰ In an hour", "🌙 This evening"]
     assert all(call.status == 200 for call in sandbox.requests if call.method != "getUpdates")
+
+
+async def test_with_the_lesson_keeps_the_check_in_in_the_lesson_message(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.say(alex, "/start")
+    await bridges.press(alex, "🇬🇧 English")
+    await bridges.press(alex, "Amsterdam")
+    await bridges.press(alex, "07:00")
+    alex.press("With the lesson", message_id=alex.inbox[-2].message_id)
+    await bridges.settle()
+    assert "check-in now comes with the lesson" in alex.inbox[-2].text
+    await bridges.press(alex, "Yes, send it now")
+    # One message: the lesson, its check-in and the check-in's buttons arrive together.
+    lesson = alex.inbox[-1]
+    assert "Day 1 of" in lesson.text and "Check-in" in lesson.text
+    assert lesson.button_labels()[0] == "Yes, I sent it"

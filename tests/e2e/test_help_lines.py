@@ -44,6 +44,7 @@ async def test_a_choice_answer_gets_its_own_feedback_line(bridges: Bridges, sand
     await bridges.press(lee, "🇬🇧 English")
     await bridges.say(lee, "/timezone Europe/London")
     await bridges.say(lee, "/time 08:00")
+    await bridges.say(lee, "/reflect off")  # the check-in comes with the lesson
     await bridges.press(lee, "Yes, send it now")
     assert "Samaritans: 116 123" in lee.inbox[-1].text
     await bridges.press(lee, "Not yet")

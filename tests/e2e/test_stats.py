@@ -10,18 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.sandbox import Sandbox, SandboxUser
+from bot.sandbox import Sandbox
 from tests.e2e.harness import Bridges
-
-NL_NOW = "Ja, stuur maar meteen"
-
-
-async def _onboard_nl(bridges: Bridges, user: SandboxUser) -> None:
-    await bridges.say(user, "/start")
-    await bridges.press(user, "🇳🇱 Nederlands")
-    await bridges.say(user, "/timezone Europe/Amsterdam")
-    await bridges.say(user, "/time 08:00")
-    await bridges.press(user, NL_NOW)
 
 
 async def _fill(bridges: Bridges, sandbox: Sandbox) -> None:
@@ -33,7 +23,7 @@ async def _fill(bridges: Bridges, sandbox: Sandbox) -> None:
     # Day 1 (opening-1, a choice) comes at once with onboarding.
     await bridges.onboard(alex)
     await bridges.press(alex, "Yes, I sent it")
-    await _onboard_nl(bridges, sam)
+    await bridges.onboard(sam)  # Dutch, from the learner's Telegram language
     await bridges.press(sam, "Nog niet")
     await bridges.onboard(kim)
     await bridges.press(kim, "Not yet")

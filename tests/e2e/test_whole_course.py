@@ -27,6 +27,7 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     await bridges.press(sam, START[language][0])
     await bridges.say(sam, "/timezone Pacific/Apia")
     await bridges.say(sam, "/time 21:30")
+    await bridges.say(sam, "/reflect off")  # each check-in with its lesson
     await bridges.press(sam, START[language][1])
     assert bridges.repo is not None
     given: dict[str, str] = {}  # lesson id -> how the answer reads back

@@ -230,3 +230,18 @@ async def test_the_send_window_opens_only_as_far_as_the_backlog_needs(
         clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
     )
     assert report.claimed == 3
+
+
+async def test_each_recorded_outcome_is_reported_as_it_happens(repo: Repo, clock: SettableClock):
+    """Metrics move during a long tick, not only at its end (and a killed tick still counted)."""
+    await make_learner(repo, clock.now)
+    seen: list[tuple[str, bool]] = []
+    service = LessonService(
+        repo,
+        Renderer(COURSE),
+        ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1)),
+        on_outcome=lambda status, resend: seen.append((str(status), resend)),
+    )
+    clock.now = DUE
+    await run_tick(clock, service)
+    assert seen == [("sent", False)]

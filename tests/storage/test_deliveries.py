@@ -126,10 +126,12 @@ async def test_claiming_a_batch_is_a_handful_of_statements(repo: Repo, clock: Se
     finally:
         event.remove(repo.engine.sync_engine, "before_cursor_execute", count)
     assert len(claims) == 50
-    # lost leases, pick, delivered lessons, insert, advance (+ BEGIN/COMMIT bookkeeping):
-    # the same few statements for 50 learners as for one, never a loop of savepoints.
-    assert len(statements) <= 8, statements
+    # Lost leases (lessons and evening check-ins), pick, the learners' recent days (for
+    # freezes and silence), delivered lessons, insert, advance, plus BEGIN: the same few
+    # statements for 50 learners as for one, never a loop of savepoints.
+    assert len(statements) <= 10, statements
     assert not any("SAVEPOINT" in sql.upper() for sql in statements)
+    assert not any(sql.lstrip().upper().startswith("INSERT") for sql in statements[:-2])
 
 
 async def test_sqlite_reads_run_beside_a_held_write_lock(tmp_path, clock: SettableClock):

@@ -1,0 +1,70 @@
+"""Time zones as people say them: city and country names in English and Dutch, typos with one
+suggestion, and a shared location resolved offline."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scheduler.due import _zone_names
+from scheduler.places import Place, find_place, zone_at
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("amsterdam", "Europe/Amsterdam"),
+        ("Den Haag", "Europe/Amsterdam"),
+        ("'s-Gravenhage", "Europe/Amsterdam"),
+        ("brussel", "Europe/Brussels"),
+        ("België", "Europe/Brussels"),
+        ("new york", "America/New_York"),
+        ("New-York", "America/New_York"),
+        ("são paulo", "America/Sao_Paulo"),
+        ("Kathmandu", "Asia/Kathmandu"),
+        ("Lord Howe", "Australia/Lord_Howe"),
+        ("samoa", "Pacific/Apia"),
+        ("Europe/Amsterdam", "Europe/Amsterdam"),
+        ("america/new york", "America/New_York"),
+    ],
+)
+def test_names_in_both_languages(typed: str, zone: str):
+    assert find_place(typed) == Place(zone, sure=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("amsterdm", "Europe/Amsterdam"),
+        ("brussl", "Europe/Brussels"),
+        ("new yrok", "America/New_York"),
+    ],
+)
+def test_a_typo_gets_one_suggestion(typed: str, zone: str):
+    assert find_place(typed) == Place(zone, sure=False)
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "qqqqzzzz", "<b>&"])
+def test_nonsense_is_nobody(typed: str):
+    assert find_place(typed) is None
+
+
+def test_a_shared_location_is_resolved_offline():
+    assert zone_at(52.37, 4.89) == "Europe/Amsterdam"
+    assert zone_at(27.7, 85.32) == "Asia/Kathmandu"
+    assert zone_at(-31.55, 159.08) == "Australia/Lord_Howe"
+    assert zone_at(91, 0) is None
+
+
+@given(
+    st.sampled_from(sorted(set(_zone_names().values()) - {"localtime", "posixrules", "Factory"}))
+)
+def test_every_zone_name_is_sure_of_itself(zone: str):
+    assert find_place(zone) == Place(zone, sure=True)
+
+
+@given(st.text(max_size=40))
+def test_any_text_gives_a_known_zone_or_nothing(text: str):
+    place = find_place(text)
+    assert place is None or place.zone in _zone_names().values()
