@@ -27,11 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import metrics
+from bot import callbacks, metrics
 from bot.activity import Activity, TrackingUpdateProcessor
 from bot.budget import SendBudget, SlotSource
 from bot.commands import COMMANDS
-from bot.handlers import errors, router
+from bot.handlers import account, buttons, checkin, errors, evening, lesson, onboarding, router
 from bot.sender import TelegramSender
 from bot.services import SERVICES_KEY, Services, services
 from bot.texts import LANGUAGES, texts
@@ -126,7 +126,30 @@ def build_application(
     for command in COMMANDS:
         app.add_handler(CommandHandler(command.name, command.handler, filters=private))
     app.add_handler(MessageHandler(filters.COMMAND & private, errors.unknown_command))
-    app.add_handler(CallbackQueryHandler(router.button))
+    # Buttons: one handler per flow, routed by the data's action (bot/callbacks.py).
+    on_button = {
+        (callbacks.ANSWER,): checkin.answer_button,
+        (callbacks.SNOOZE,): evening.snooze_button,
+        (callbacks.REFLECT,): evening.reflect_button,
+        (callbacks.FIRST_NOW, callbacks.FIRST_LATER): lesson.first_lesson_button,
+        (
+            callbacks.LANGUAGE,
+            callbacks.ZONE,
+            callbacks.ZONE_OTHER,
+            callbacks.TIME,
+        ): onboarding.setting_button,
+    }
+    for actions, flow in on_button.items():
+        app.add_handler(
+            CallbackQueryHandler(buttons.for_learner(flow), pattern=callbacks.pattern(*actions))
+        )
+    app.add_handler(
+        CallbackQueryHandler(
+            account.delete_button,
+            pattern=callbacks.pattern(callbacks.DELETE_YES, callbacks.DELETE_NO),
+        )
+    )
+    app.add_handler(CallbackQueryHandler(buttons.stale))  # stale or forged: a kind word
     app.add_handler(MessageHandler(filters.TEXT & private, router.text))
     app.add_handler(MessageHandler(filters.LOCATION & private, router.location))
     app.add_handler(

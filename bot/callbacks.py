@@ -42,6 +42,11 @@ def pack(action: str, *args: str) -> str:
     return data
 
 
+def pattern(*actions: str) -> re.Pattern[str]:
+    """The CallbackQueryHandler pattern for one flow's actions (arguments checked by `parse`)."""
+    return re.compile(rf"^{VERSION}:(?:{'|'.join(map(re.escape, actions))})(?::|$)")
+
+
 def answer_data(delivery_id: int, value: str) -> str:
     return pack(ANSWER, str(delivery_id), value)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import keyboards
+from bot import callbacks, keyboards
 from bot.handlers.common import Context, clear_buttons, current_learner, language_of, reply, say
 from bot.services import services
 from lessons.helplines import helpline_lines
@@ -34,11 +34,13 @@ async def delete(update: Update, context: Context) -> None:
     await reply(update, say(language, "ask-delete"), keyboards.confirm_delete(language))
 
 
-async def delete_button(update: Update, context: Context, confirmed: bool) -> None:
+async def delete_button(update: Update, context: Context) -> None:
+    """ "Yes, delete everything" or "No, keep it": works even for someone not enrolled."""
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None:
         return
+    confirmed = query.data == callbacks.pack(callbacks.DELETE_YES)
     learner = await current_learner(update, context)
     language = language_of(update, learner)
     await query.answer()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import callbacks
 from bot.handlers.common import (
     Context,
     clear_buttons,
     command_args,
-    current_learner,
     next_lesson_line,
     reply,
     require_learner,
@@ -17,6 +17,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.onboarding import continue_onboarding
 from bot.services import services
+from storage.views import LearnerView
 
 
 async def today(update: Update, context: Context) -> None:
@@ -44,18 +45,18 @@ async def today(update: Update, context: Context) -> None:
     await svc.lessons.deliver_now(outcome.claim, svc.clock)
 
 
-async def first_lesson_button(update: Update, context: Context, now: bool) -> None:
-    """The buttons at the end of onboarding (and on "welcome back")."""
+async def first_lesson_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
+    """The buttons at the end of onboarding (and on "welcome back"): now, or at my time."""
     query = update.callback_query
     if query is not None:
         await query.answer()
     await clear_buttons(update)
-    if now:
+    if data.action == callbacks.FIRST_NOW:
         await today(update, context)
         return
-    learner = await current_learner(update, context)
-    if learner is not None:
-        await reply(update, say(learner.language, "first-later", time=learner.daily_time))
+    await reply(update, say(learner.language, "first-later", time=learner.daily_time))
 
 
 async def lesson_again(update: Update, context: Context) -> None:

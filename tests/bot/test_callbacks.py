@@ -43,3 +43,15 @@ def test_too_long_data_is_refused_when_packing():
 )
 def test_forged_or_stale_data_is_none(data: str | None):
     assert callbacks.parse(data) is None
+
+
+def test_each_flow_pattern_matches_only_its_own_actions():
+    from bot import callbacks
+
+    answers = callbacks.pattern(callbacks.ANSWER)
+    assert answers.match(callbacks.answer_data(12, "tried"))
+    assert not answers.match("v1:ab:1")  # another action that merely starts alike
+    assert not answers.match("v0:a:12:tried")  # a stale version goes to the kind refusal
+    onboarding = callbacks.pattern(callbacks.ZONE, callbacks.ZONE_OTHER)
+    assert onboarding.match("v1:zo") and onboarding.match("v1:z:Europe/Amsterdam")
+    assert not onboarding.match("v1:zx")
