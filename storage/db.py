@@ -110,9 +110,43 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Config, str], None], rev
         config.attributes["connection"] = connection
         step(config, revision)
 
+    if engine.dialect.name == "sqlite":
+        async with engine.connect() as connection:
+            await connection.run_sync(_without_foreign_keys, _run)
+        return
     async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
         await connection.run_sync(_run)
+
+
+def _without_foreign_keys(connection: Connection, run: Callable[[Connection], None]) -> None:
+    """Run a SQLite migration with foreign keys off, then prove they still hold.
+
+    Alembic changes a SQLite table by copying it and dropping the original; with
+    foreign keys on, that DROP cascades and empties every table that points at
+    it (a learner table rebuilt would take all deliveries and answers along).
+    The pragma only works outside a transaction, so it is set on the driver's
+    connection before ours begins, and `foreign_key_check` must find nothing
+    before the migration commits.
+    """
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    _pragma(driver, "PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            run(connection)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows with broken references")
+    finally:
+        _pragma(driver, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(driver: Any, statement: str) -> None:
+    cursor = driver.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
