@@ -79,6 +79,14 @@ class Delivery(SQLModel, table=True):
         # One delivery per learner, lesson and round of the course (/restart begins a new round).
         UniqueConstraint("learner_id", "round", "lesson_id"),
         Index("ix_delivery_state_claimed_at", "state", "claimed_at"),
+        # The follow-ups' lease scans (evening check-in, snoozed lesson), as for lessons:
+        # without them every claim batch reads the whole delivery history.
+        Index(
+            "ix_delivery_checkin_state_followup_claimed_at", "checkin_state", "followup_claimed_at"
+        ),
+        Index(
+            "ix_delivery_snooze_state_followup_claimed_at", "snooze_state", "followup_claimed_at"
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
