@@ -180,17 +180,29 @@ class LessonService:
             return await self.deliver(claim, clock, bulk=False)
 
     async def record(self, claim: Claim, result: SendResult, clock: Clock) -> bool:
-        """Store the outcome, fenced; False when it could not be stored (the lease will resend)."""
+        """Store the outcome, fenced; False when it was not stored.
+
+        Either the database failed (the lease will resend) or, for a follow-up,
+        a newer claim holds the row after a lease expired (its holder records).
+        """
         try:
             if claim.kind != ClaimKind.LESSON:
                 if result.status != SendStatus.UNKNOWN:  # unknown: the lease decides
                     sent = result.status == SendStatus.SENT
-                    await self.repo.mark_followup(
+                    if not await self.repo.mark_followup(
                         claim,
                         now=clock(),
                         message_id=result.message_id if sent else None,
                         failure="" if sent else result.reason,
-                    )
+                    ):
+                        # Taken over after its lease (or its row is gone): the new holder
+                        # records it; this outcome is not stored.
+                        log.warning(
+                            "follow-up of delivery %s: %s, but its claim was taken over",
+                            claim.delivery_id,
+                            result.status,
+                        )
+                        return False
             elif result.status == SendStatus.SENT:
                 await self.repo.mark_sent(
                     claim,
@@ -255,8 +267,11 @@ async def run_tick(
 
     async def one(claim: Claim) -> None:
         async with limit:
-            if service.stopping.is_set():
-                unsent.append(claim)  # shutting down: hand it back rather than be killed mid-send
+            # Shutting down: hand it back rather than be killed mid-send. An auto-pause
+            # note has no row to hand back (the pause is committed) and is one short
+            # message, so it still goes out.
+            if service.stopping.is_set() and claim.kind != ClaimKind.PAUSE_NOTE:
+                unsent.append(claim)
                 return
             if claim.resend:
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)

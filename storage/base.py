@@ -25,7 +25,7 @@ from scheduler.due import next_due_at, parse_daily_time
 from scheduler.states import DeliveryState, DueKind, LearnerStatus, Step
 from storage.db import READ_ONLY
 from storage.models import Delivery, Learner
-from storage.owed import owed_followup
+from storage.owed import newest_deliveries, owed_followup
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,9 @@ class RepoBase:
             parse_daily_time(learner.daily_time), learner.timezone, start, after_day=last_day
         )
         if start == now:
-            owed = owed_followup(
-                learner, await self._latest_delivery(session, learner.id, sent_only=True), now
-            )
+            # The newest delivery not failed: one still `sending` keeps its check-in owed.
+            newest = await newest_deliveries(session, [learner.id])
+            owed = owed_followup(learner, newest.get(learner.id), now)
             if owed is not None and owed[0] < learner.next_due_at:
                 learner.next_due_at, learner.due_kind = owed
 

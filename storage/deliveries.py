@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,8 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, next_entry
 from scheduler.due import local_date, next_due_at, parse_daily_time
 from scheduler.reflection import checkin_at
-from scheduler.states import DeliveryState, DueKind, FollowUpState, LearnerStatus, Step
-from storage.base import retrying
+from scheduler.states import ClaimKind, DeliveryState, DueKind, FollowUpState, LearnerStatus, Step
+from storage.base import retrying, view
 from storage.followups import DEFAULT_AUTO_PAUSE_AFTER, FollowUpStore, with_week
 from storage.models import Delivery, Learner
 from storage.types import UTCDateTime
@@ -121,9 +121,8 @@ class DeliveryStore(FollowUpStore):
             if not picked:
                 return claims
             due = [learner for learner in picked if learner.due_kind == DueKind.LESSON]
-            claims += await self._claim_followups(
-                session, [learner for learner in picked if learner.due_kind != DueKind.LESSON], now
-            )
+            followups = [learner for learner in picked if learner.due_kind != DueKind.LESSON]
+            claims += await self._claim_followups(session, followups, now, lease)
             if not due:
                 return claims
             weeks = await self._weeks(session, due)
@@ -386,22 +385,42 @@ class DeliveryStore(FollowUpStore):
         """Hand back claims that were never sent (the process is stopping): due again at once.
 
         Their lease is expired on the spot, so the next tick of any process sends
-        them today through the lease path; the resend this costs is not counted
-        against MAX_RESENDS, since nothing went out.
+        them today through the lease path. A lesson's resend this costs is not
+        counted against MAX_RESENDS, since nothing went out; a follow-up (check-in,
+        snoozed lesson) is handed back through its own state and attempt columns,
+        its attempt number kept so the fence still holds. An auto-pause note has
+        no row to hand back: the tick sends it even when stopping.
         """
-        if not claims:
+        lessons = [(c.delivery_id, c.attempt) for c in claims if c.kind == ClaimKind.LESSON]
+        followups = [c for c in claims if c.kind in (ClaimKind.CHECKIN, ClaimKind.SNOOZED)]
+        if not lessons and not followups:
             return
-        keys = [(claim.delivery_id, claim.attempt) for claim in claims]
         async with self._sessions.begin() as session:
-            await session.exec(
-                update(Delivery)
-                .where(
-                    tuple_(col(Delivery.id), col(Delivery.attempts)).in_(keys),
-                    col(Delivery.state) == DeliveryState.SENDING,
+            if lessons:
+                await session.exec(
+                    update(Delivery)
+                    .where(
+                        tuple_(col(Delivery.id), col(Delivery.attempts)).in_(lessons),
+                        col(Delivery.state) == DeliveryState.SENDING,
+                    )
+                    .values(claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1)
-                .execution_options(synchronize_session=False)
-            )
+            for kind, state, attempts in (
+                (ClaimKind.CHECKIN, Delivery.checkin_state, Delivery.checkin_attempts),
+                (ClaimKind.SNOOZED, Delivery.snooze_state, Delivery.snooze_attempts),
+            ):
+                keys = [(c.delivery_id, c.attempt) for c in followups if c.kind == kind]
+                if keys:
+                    await session.exec(
+                        update(Delivery)
+                        .where(
+                            tuple_(col(Delivery.id), col(attempts)).in_(keys),
+                            col(state) == FollowUpState.SENDING,
+                        )
+                        .values(followup_claimed_at=RELEASED_AT)
+                        .execution_options(synchronize_session=False)
+                    )
 
     async def mark_sent(
         self, claim: Claim, *, now: datetime, message_id: int, course_length: int
@@ -558,6 +577,10 @@ class DeliveryStore(FollowUpStore):
             )
             if plan is None:
                 return TodayOutcome("finished")
+            if view(learner).is_paused(now):
+                # Paused, nothing is due this evening: the check-in travels with the lesson
+                # rather than be promised "tonight" and never come.
+                plan = replace(plan, checkin_apart=False)
             reserved = await self._insert_deliveries(session, [plan], now)
             learner.next_due_at = plan.next_due_at
             learner.due_kind = DueKind.CHECKIN if plan.checkin_apart else DueKind.LESSON

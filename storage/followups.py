@@ -18,14 +18,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import func, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduler.claims import Claim
+from scheduler.claims import DEFAULT_LEASE, Claim
 from scheduler.due import local_date, next_due_at, occurrence_on, parse_daily_time
 from scheduler.freeze import AUTO_PAUSE_AFTER, apply_freezes
 from scheduler.reflection import snooze_until
@@ -34,6 +34,7 @@ from scheduler.streak import LessonDay
 from storage.base import RepoBase, retrying, view
 from storage.models import Answer, Delivery, Learner
 from storage.owed import evening_of as _evening
+from storage.owed import newest_deliveries, on_its_day
 from storage.views import LearnerView, SnoozeOutcome
 
 log = logging.getLogger(__name__)
@@ -159,29 +160,34 @@ class FollowUpStore(RepoBase):
                 .execution_options(synchronize_session=False)
             )
 
-    async def _newest_sent(self, session: AsyncSession, ids: list[int]) -> dict[int, Delivery]:
-        """Each learner's newest delivery that reached them, in one query for the batch."""
+    async def _last_days(self, session: AsyncSession, ids: list[int]) -> dict[int, date]:
+        """Each learner's newest lesson day of any outcome, failed included, for the batch.
+
+        A lesson that failed today still took today: the next one is tomorrow's.
+        """
         rows = (
             await session.exec(
-                select(Delivery)
-                .where(col(Delivery.learner_id).in_(ids), Delivery.state == DeliveryState.SENT)
-                .order_by(col(Delivery.local_date).desc(), col(Delivery.id).desc())
+                select(col(Delivery.learner_id), func.max(Delivery.local_date))
+                .where(col(Delivery.learner_id).in_(ids))
+                .group_by(col(Delivery.learner_id))
             )
         ).all()
-        newest: dict[int, Delivery] = {}
-        for delivery in rows:
-            newest.setdefault(delivery.learner_id, delivery)
-        return newest
+        return {learner_id: day for learner_id, day in rows if isinstance(day, date)}
 
     async def _claim_followups(
-        self, session: AsyncSession, picked: Sequence[Any], now: datetime
+        self,
+        session: AsyncSession,
+        picked: Sequence[Any],
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> list[Claim]:
         """Reserve the evening check-ins and snoozed resends of learners due for one.
 
         Each learner's `next_due_at` moves on in the same transaction: to the
         evening check-in still owed after a snoozed lesson, else to the next
-        lesson. A follow-up that no longer applies (its lesson never arrived)
-        is simply passed over.
+        lesson. A follow-up that no longer applies (its lesson never arrived,
+        or its day is over) is simply passed over. A check-in whose lesson is
+        still `sending` (its reply lost) waits one lease for that lesson to settle.
         """
         if not picked:
             return []
@@ -190,22 +196,32 @@ class FollowUpStore(RepoBase):
             learner.id: learner
             for learner in (await session.exec(select(Learner).where(col(Learner.id).in_(ids))))
         }
-        newest = await self._newest_sent(session, ids)
+        newest = await newest_deliveries(session, ids)
+        last_days = await self._last_days(session, ids)
         claims: list[Claim] = []
         for learner_id in ids:
             learner = learners[learner_id]
             delivery = newest.get(learner_id)
+            if delivery is not None and _awaits_its_lesson(learner, delivery):
+                learner.next_due_at = now + lease  # still `checkin`: asked once the lesson lands
+                continue
             claim = None
-            if delivery is not None:
+            if delivery is not None and delivery.state == DeliveryState.SENT:
                 claim = self._reserve_followup(learner, delivery, now)
             if claim is not None:
                 claims.append(claim)
-            await self._next_after_followup(session, learner, delivery, now)
+            self._next_after_followup(learner, delivery, last_days.get(learner_id), now)
         return claims
 
     @staticmethod
     def _reserve_followup(learner: Learner, delivery: Delivery, now: datetime) -> Claim | None:
         if learner.due_kind == DueKind.SNOOZED and delivery.snooze_state == FollowUpState.PENDING:
+            if not on_its_day(learner, delivery, now):
+                # The bot was down past midnight: a snooze never carries a lesson into
+                # the next day, where it would stand in for that day's own lesson.
+                delivery.snooze_state = FollowUpState.FAILED
+                log.info("delivery %s: snoozed resend dropped, its day is over", delivery.id)
+                return None
             delivery.snooze_state = FollowUpState.SENDING
             delivery.snooze_attempts += 1
             delivery.followup_claimed_at = now
@@ -225,22 +241,38 @@ class FollowUpStore(RepoBase):
             return _followup_claim(learner, delivery, ClaimKind.CHECKIN)
         return None
 
-    async def _next_after_followup(
-        self, session: AsyncSession, learner: Learner, delivery: Delivery | None, now: datetime
+    @staticmethod
+    def _next_after_followup(
+        learner: Learner, delivery: Delivery | None, last_day: date | None, now: datetime
     ) -> None:
-        """After a snoozed lesson the evening check-in may still be owed; else the next lesson."""
+        """After a snoozed lesson the evening check-in may still be owed; else the next lesson.
+
+        If the follow-up was due on an earlier day (the bot was down over the
+        evening and this morning), today's lesson time has passed already and
+        today has no lesson yet: it is due at once, not tomorrow.
+        """
         evening = None
-        if delivery is not None and learner.due_kind == DueKind.SNOOZED:
+        if (
+            delivery is not None
+            and learner.due_kind == DueKind.SNOOZED
+            and on_its_day(learner, delivery, now)
+        ):
             evening = _evening(learner, delivery, now)
-        if evening is not None and delivery is not None:
+        if evening is not None:
             learner.next_due_at, learner.due_kind = evening, DueKind.CHECKIN
             return
         learner.due_kind = DueKind.LESSON
         assert learner.timezone is not None and learner.daily_time is not None
-        after = None if delivery is None else delivery.local_date
-        learner.next_due_at = next_due_at(
-            parse_daily_time(learner.daily_time), learner.timezone, now, after_day=after
-        )
+        daily = parse_daily_time(learner.daily_time)
+        today = local_date(now, learner.timezone)
+        if (
+            last_day is not None
+            and today > last_day
+            and occurrence_on(today, daily, learner.timezone) <= now
+        ):
+            learner.next_due_at = now
+            return
+        learner.next_due_at = next_due_at(daily, learner.timezone, now, after_day=last_day)
 
     async def _reclaim_lost_followups(
         self, session: AsyncSession, now: datetime, lease: timedelta, room: int
@@ -405,6 +437,15 @@ class FollowUpStore(RepoBase):
             learner.reflection_time = reflection_time
             await self._reschedule(session, learner, now)
             return view(learner)
+
+
+def _awaits_its_lesson(learner: Learner, delivery: Delivery) -> bool:
+    """An evening check-in whose lesson is still `sending` (a lost reply, the lease pending)."""
+    return (
+        learner.due_kind == DueKind.CHECKIN
+        and delivery.state == DeliveryState.SENDING
+        and delivery.checkin_state == FollowUpState.PENDING
+    )
 
 
 def _still_owed(learner: Learner, delivery: Delivery, now: datetime) -> bool:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from lessons.loader import Course, load_course
 from lessons.render import RenderedLesson, Renderer
 from scheduler.claims import DEFAULT_LEASE, Claim
-from scheduler.states import DeliveryState, SendStatus
+from scheduler.states import ClaimKind, DeliveryState, SendStatus
 from scheduler.tick import LessonService, SendResult, course_outline, run_tick
 from storage.repo import Repo
 from tests.helpers import SettableClock, make_learner
@@ -245,3 +245,40 @@ async def test_each_recorded_outcome_is_reported_as_it_happens(repo: Repo, clock
     clock.now = DUE
     await run_tick(clock, service)
     assert seen == [("sent", False)]
+
+
+async def test_stopping_still_sends_the_auto_pause_notes_it_claimed(
+    repo: Repo, clock: SettableClock
+):
+    """The pause is committed with the claim: a note handed back would be lost for good."""
+    for learner_id in (1, 2):
+        await make_learner(repo, clock.now, learner_id=learner_id)
+    for claim in await repo.claim_due(DUE, course_outline(COURSE)):
+        assert await repo.mark_sent(claim, now=DUE, message_id=1, course_length=COURSE.length)
+    service: LessonService
+
+    def outcome(_: Claim) -> SendResult:
+        service.stopping.set()  # SIGTERM arrives while the first note is in flight
+        return SendResult(SendStatus.SENT, message_id=2)
+
+    send = ScriptedSend(outcome)
+    service = LessonService(repo, Renderer(COURSE), send, auto_pause_after=1)
+    clock.now = DUE + timedelta(days=1)
+    report = await run_tick(clock, service, concurrency=1)
+    assert [claim.kind for claim in send.sent] == [ClaimKind.PAUSE_NOTE] * 2
+    assert (report.sent, report.released) == (2, 0)
+
+
+async def test_a_follow_up_taken_over_after_its_lease_is_not_counted_recorded(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now, reflection_time="20:00")
+    (lesson,) = await repo.claim_due(DUE, course_outline(COURSE))
+    assert await repo.mark_sent(lesson, now=DUE, message_id=1, course_length=COURSE.length)
+    evening = DUE + timedelta(hours=12)
+    (held,) = await repo.claim_due(evening, course_outline(COURSE))
+    (taken,) = await repo.claim_due(evening + DEFAULT_LEASE * 2, course_outline(COURSE))
+    assert taken.kind == ClaimKind.CHECKIN and taken.attempt == held.attempt + 1
+    service = _service(repo, ScriptedSend(lambda _: SendResult(SendStatus.SENT)))
+    assert not await service.record(held, SendResult(SendStatus.SENT, message_id=3), clock)
+    assert await service.record(taken, SendResult(SendStatus.SENT, message_id=4), clock)

@@ -185,3 +185,143 @@ async def test_an_old_check_in_is_never_asked_a_day_late(repo: Repo, clock: Sett
     # Day 2's evening finds only day 1's lesson, whose check-in is a day late: not asked.
     assert await repo.claim_due(EVENING + timedelta(days=1), COURSE) == []
     assert await _due(repo) == (tomorrow + timedelta(days=1), DueKind.LESSON)
+
+
+# The learner's week across downtime, pauses, a lesson still in flight and shutdown.
+NEXT_NINE = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam on the next day
+
+
+async def test_downtime_over_the_evening_and_morning_still_brings_todays_lesson(
+    repo: Repo, clock: SettableClock
+):
+    """Down from 19:00 to 09:00 the next day: yesterday's check-in is not asked a day late,
+    and today's lesson, whose time has passed, is due at once rather than tomorrow."""
+    await _morning(repo, clock)
+    assert await repo.claim_due(NEXT_NINE, COURSE) == []
+    assert await _due(repo) == (NEXT_NINE, DueKind.LESSON)
+    (claim,) = await repo.claim_due(NEXT_NINE, COURSE)
+    assert (claim.kind, claim.local_date) == (ClaimKind.LESSON, NEXT_NINE.date())
+
+
+async def test_a_snoozed_lesson_is_not_resent_the_next_day_after_downtime(
+    repo: Repo, clock: SettableClock
+):
+    delivery_id = await _morning(repo, clock)
+    assert (await repo.snooze(1001, delivery_id, "h", MORNING + timedelta(hours=2))).status == (
+        "snoozed"
+    )
+    assert await repo.claim_due(NEXT_NINE, COURSE) == []
+    (claim,) = await repo.claim_due(NEXT_NINE, COURSE)
+    assert (claim.kind, claim.local_date) == (ClaimKind.LESSON, NEXT_NINE.date())
+    assert claim.delivery_id != delivery_id
+
+
+async def test_a_lesson_failed_today_is_not_retried_by_its_evening(
+    repo: Repo, clock: SettableClock
+):
+    """Yesterday's check-in is stale and today's lesson failed: next is tomorrow's lesson."""
+    await _morning(repo, clock)
+    (checkin,) = await repo.claim_due(EVENING, COURSE)
+    assert await repo.mark_followup(checkin, now=EVENING, message_id=2)
+    (claim,) = await repo.claim_due(NEXT_NINE - timedelta(hours=1), COURSE)
+    assert await repo.mark_failed(claim, reason="Bad Request")
+    assert await repo.claim_due(EVENING + timedelta(days=1), COURSE) == []
+    assert await _due(repo) == (NEXT_NINE + timedelta(days=1) - timedelta(hours=1), "lesson")
+
+
+async def test_pause_and_resume_the_next_day_does_not_resend_yesterdays_snooze(
+    repo: Repo, clock: SettableClock
+):
+    delivery_id = await _morning(repo, clock)
+    snoozed_at = MORNING + timedelta(hours=2)
+    assert (await repo.snooze(1001, delivery_id, "h", snoozed_at)).status == "snoozed"
+    await repo.pause(1001, snoozed_at + timedelta(minutes=10))
+    resumed, _ = await repo.resume(1001, NEXT_NINE)
+    assert resumed is not None and resumed.due_kind == DueKind.LESSON
+    assert not [c for c in await repo.claim_due(NEXT_NINE, COURSE) if c.kind != ClaimKind.LESSON]
+
+
+async def test_a_lesson_still_sending_at_the_evening_keeps_its_check_in(
+    repo: Repo, clock: SettableClock
+):
+    """The lesson's reply is lost (row `sending`) when its evening comes: the check-in
+    waits a lease for the lesson to settle, and is asked once the lesson has arrived."""
+    await make_learner(repo, clock.now, daily_time="19:59", reflection_time="20:00")
+    lesson_at = datetime(2026, 3, 2, 18, 59, 30, tzinfo=UTC)
+    (claim,) = await repo.claim_due(lesson_at, COURSE)
+    assert claim.checkin_apart
+    assert await repo.claim_due(EVENING, COURSE) == []
+    assert await _due(repo) == (EVENING + DEFAULT_LEASE, DueKind.CHECKIN)
+    later = lesson_at + DEFAULT_LEASE + timedelta(seconds=1)
+    (again,) = await repo.claim_due(later, COURSE)
+    assert again.resend and again.checkin_apart
+    assert await repo.mark_sent(again, now=later, message_id=5, course_length=len(COURSE))
+    (checkin,) = await repo.claim_due(later + timedelta(minutes=5), COURSE)
+    assert (checkin.kind, checkin.delivery_id) == (ClaimKind.CHECKIN, claim.delivery_id)
+
+
+async def test_a_settings_change_while_the_lesson_is_sending_keeps_its_check_in(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now, reflection_time="20:00")
+    (claim,) = await repo.claim_due(MORNING, COURSE)  # its reply is lost: still `sending`
+    learner = await repo.set_reflection(1001, "21:00", MORNING + timedelta(minutes=5))
+    assert learner is not None
+    assert (learner.next_due_at, learner.due_kind) == (EVENING + timedelta(hours=1), "checkin")
+
+
+async def test_today_while_paused_sends_the_check_in_with_the_lesson(
+    repo: Repo, clock: SettableClock
+):
+    """Paused, nothing comes this evening: the check-in is not promised for "tonight"."""
+    await make_learner(repo, clock.now, reflection_time="20:00")
+    await repo.pause(1001, MORNING - timedelta(hours=1))
+    outcome = await repo.deliver_today(1001, MORNING, COURSE)
+    assert outcome.kind == "new" and outcome.claim is not None
+    assert not outcome.claim.checkin_apart
+    assert await repo.mark_sent(outcome.claim, now=MORNING, message_id=1, course_length=4)
+    answer = await repo.record_answer(
+        1001, outcome.claim.delivery_id, "x", MORNING + timedelta(hours=1), accepts=_accept_all
+    )
+    assert answer.status == "recorded"  # asked with the lesson, so answered now
+    assert await _due(repo) == (None, DueKind.LESSON)
+
+
+async def test_moving_the_evening_to_a_time_already_past_asks_the_check_in_now(
+    repo: Repo, clock: SettableClock
+):
+    await _morning(repo, clock, reflection="21:00")
+    at = datetime(2026, 3, 2, 19, 30, tzinfo=UTC)  # 20:30: the check-in is owed at 21:00
+    learner = await repo.set_reflection(1001, "20:00", at)
+    assert learner is not None and (learner.next_due_at, learner.due_kind) == (at, "checkin")
+    (claim,) = await repo.claim_due(at, COURSE)
+    assert claim.kind == ClaimKind.CHECKIN
+
+
+async def test_release_hands_back_follow_ups_through_their_own_columns(
+    repo: Repo, clock: SettableClock
+):
+    """SIGTERM before the check-in went out: the next tick sends it at once, fenced anew."""
+    await _morning(repo, clock)
+    (held,) = await repo.claim_due(EVENING, COURSE)
+    await repo.release([held])
+    (again,) = await repo.claim_due(EVENING + timedelta(seconds=1), COURSE)
+    assert (again.kind, again.delivery_id) == (ClaimKind.CHECKIN, held.delivery_id)
+    assert again.attempt == held.attempt + 1
+    assert not await repo.mark_followup(held, now=EVENING, message_id=2)
+    assert await repo.mark_followup(again, now=EVENING, message_id=2)
+
+
+async def test_release_hands_back_a_snoozed_lesson(repo: Repo, clock: SettableClock):
+    delivery_id = await _morning(repo, clock)
+    hour_later = MORNING + timedelta(hours=2)
+    assert (await repo.snooze(1001, delivery_id, "h", hour_later)).status == "snoozed"
+    (held,) = await repo.claim_due(hour_later + timedelta(hours=1), COURSE)
+    assert held.kind == ClaimKind.SNOOZED
+    await repo.release([held])
+    (again,) = await repo.claim_due(hour_later + timedelta(hours=1, seconds=1), COURSE)
+    assert (again.kind, again.delivery_id, again.attempt) == (
+        ClaimKind.SNOOZED,
+        delivery_id,
+        held.attempt + 1,
+    )

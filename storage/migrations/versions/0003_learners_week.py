@@ -16,12 +16,14 @@ Create Date: 2026-11-26 07:10:00
 """
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
 import storage.types
+from scheduler.due import local_date, occurrence_on, parse_daily_time
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -72,7 +74,23 @@ def upgrade() -> None:
         )
 
 
+class DowngradeRefused(RuntimeError):
+    """Going below 0003 would lose data the older schema cannot hold."""
+
+
 def downgrade() -> None:
+    # Before 0003 a learner has one delivery per lesson. After a /restart the
+    # second round repeats lessons: refuse rather than delete those rows.
+    bind = op.get_bind()
+    repeated = bind.execute(sa.text("SELECT count(*) FROM delivery WHERE round > 1")).scalar()
+    restarted = bind.execute(sa.text("SELECT count(*) FROM learner WHERE round > 1")).scalar()
+    if repeated or restarted:
+        raise DowngradeRefused(
+            f"cannot downgrade below 0003: {restarted or 0} learner(s) restarted the course "
+            f"and {repeated or 0} delivery row(s) belong to a second round, which the older "
+            "schema's unique (learner, lesson) cannot hold; nothing was changed"
+        )
+    _due_lessons_only(bind)
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_column("snooze_attempts")
         batch_op.drop_column("snooze_state")
@@ -90,3 +108,30 @@ def downgrade() -> None:
         batch_op.drop_column("auto_paused_at")
         batch_op.drop_column("reflection_time")
         batch_op.drop_column("due_kind")
+
+
+def _due_lessons_only(bind: sa.engine.Connection) -> None:
+    """An evening check-in or snoozed resend due at `next_due_at` would read as a lesson
+    time to the older code (a second lesson that evening): move each such learner to
+    their lesson time on the next local day, the follow-up's own lesson being delivered.
+    (NULL would strand them: nothing in the older code reschedules a NULL.)
+    """
+    learner = sa.table(
+        "learner",
+        sa.column("id", sa.BigInteger()),
+        sa.column("timezone", sa.String()),
+        sa.column("daily_time", sa.String()),
+        sa.column("due_kind", sa.String()),
+        sa.column("next_due_at", storage.types.UTCDateTime(timezone=True)),
+    )
+    rows = bind.execute(
+        sa.select(
+            learner.c.id, learner.c.timezone, learner.c.daily_time, learner.c.next_due_at
+        ).where(learner.c.due_kind != "lesson", learner.c.next_due_at.is_not(None))
+    ).all()
+    for learner_id, zone, daily, due in rows:
+        moved = None
+        if zone is not None and daily is not None:
+            day = local_date(due, zone) + timedelta(days=1)
+            moved = occurrence_on(day, parse_daily_time(daily), zone)
+        bind.execute(sa.update(learner).where(learner.c.id == learner_id).values(next_due_at=moved))
