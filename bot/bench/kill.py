@@ -114,9 +114,7 @@ def _victim_env(crash_at: str) -> dict[str, str]:
     return env
 
 
-async def _killed_tick(
-    sandbox: Sandbox, database: BenchDatabase, crash_at: str, log: Path
-) -> int:
+async def _killed_tick(sandbox: Sandbox, database: BenchDatabase, crash_at: str, log: Path) -> int:
     """Run the victim until it dies; its exit code (-9 for SIGKILL)."""
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
@@ -219,7 +217,10 @@ def plot(run: KillRun, path: str) -> None:
         label="duplicates",
     )
     axes.plot(
-        list(places), [one.left_sending for one in run.rounds], "o", color="#3b75af",
+        list(places),
+        [one.left_sending for one in run.rounds],
+        "o",
+        color="#3b75af",
         label="left `sending` by the kill (sent again after the lease)",
     )
     axes.set_xticks(list(places))

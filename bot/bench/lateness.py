@@ -202,8 +202,12 @@ def plot(run: LatenessRun, path: str) -> None:
         step = max(1, len(schedule.lateness) // 2000)  # a few thousand points draw the same
         minutes = [value / 60 for value in schedule.sent_at[::step]]
         late = [value / 60 for value in schedule.lateness[::step]]
-        axes.plot(minutes, late, color=colour, label=f"{label}: max |lateness| "
-                  f"{schedule.worst / 60:.1f} min")
+        axes.plot(
+            minutes,
+            late,
+            color=colour,
+            label=f"{label}: max |lateness| {schedule.worst / 60:.1f} min",
+        )
     axes.axhline(0, color="#888", linewidth=0.8)
     axes.set_xlabel("send time, minutes after the learners' chosen minute")
     axes.set_ylabel("lateness, minutes (negative: early)")

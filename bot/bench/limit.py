@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def _worker_env(database: BenchDatabase, sandbox: Sandbox) -> dict[str, str]:
 @contextlib.asynccontextmanager
 async def _workers(
     count: int, env: dict[str, str], logs: Path
-) -> Any:  # AsyncIterator[list[Process]]
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """`bridges worker` child processes, logging to files; SIGTERM (then SIGKILL) on the way out."""
     processes: list[asyncio.subprocess.Process] = []
     try:
         for index in range(count):
