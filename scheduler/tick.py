@@ -216,12 +216,12 @@ async def run_tick(
         report.lateness_s = max(0.0, (clock() - oldest).total_seconds())
         log.info("tick: oldest due learner is %.1f s late", report.lateness_s)
 
-    async def one(claim: Claim, flight: _Batch) -> None:
+    unsent: list[Claim] = []
+
+    async def one(claim: Claim) -> None:
         async with limit:
-            flight.started()
             if service.stopping.is_set():
-                # Shutting down: hand it back rather than be killed mid-send.
-                flight.unsent.append(claim)
+                unsent.append(claim)  # shutting down: hand it back rather than be killed mid-send
                 return
             if claim.resend:
                 log.warning("resending delivery %s after an expired lease", claim.delivery_id)
@@ -239,46 +239,26 @@ async def run_tick(
         else:
             report.unknown += 1
 
-    async def send_batch(flight: _Batch) -> None:
-        async with _leases_renewed(service.repo, flight.claims, clock, lease):
-            await asyncio.gather(*(one(claim, flight) for claim in flight.claims))
-        if flight.unsent:
-            await _release(service.repo, flight.unsent)
-            report.released += len(flight.unsent)
-
-    # The next batch is claimed once the current one's last sends are in flight (its
-    # own sends queue behind them on `limit`), so the send budget never idles while a
-    # claim runs; at most two batches are held at once.
-    sending: asyncio.Task[None] | None = None
-    try:
-        while True:
-            if service.stopping.is_set() or time.monotonic() - started > budget_s:
-                report.stopped = True
-                break
-            crash_point("claim:before")
-            claims = await service.repo.claim_due(
-                clock(), service.outline, batch=batch, early=early, lease=lease
-            )
-            crash_point("claim:after")
-            if not claims:
-                break
-            report.claimed += len(claims)
-            flight = _Batch(claims)
-            previous, sending = sending, asyncio.create_task(send_batch(flight))
-            if previous is not None:
-                await previous
-            if len(claims) < batch:
-                break
-            all_started = asyncio.ensure_future(flight.all_started.wait())
-            await asyncio.wait({sending, all_started}, return_when=asyncio.FIRST_COMPLETED)
-            all_started.cancel()
-        if sending is not None:
-            await sending
-    finally:
-        if sending is not None and not sending.done():
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sending
+    while True:
+        if service.stopping.is_set() or time.monotonic() - started > budget_s:
+            report.stopped = True
+            break
+        crash_point("claim:before")
+        claims = await service.repo.claim_due(
+            clock(), service.outline, batch=batch, early=early, lease=lease
+        )
+        crash_point("claim:after")
+        if not claims:
+            break
+        report.claimed += len(claims)
+        async with _leases_renewed(service.repo, claims, clock, lease):
+            await asyncio.gather(*(one(claim) for claim in claims))
+        if unsent:
+            await _release(service.repo, unsent)
+            report.released += len(unsent)
+            unsent.clear()
+        if len(claims) < batch:
+            break
     if report.claimed:
         log.info(
             "tick: %d claimed, %d sent, %d blocked, %d failed, %d unknown, %d resent%s",
@@ -291,21 +271,6 @@ async def run_tick(
             " (stopped early)" if report.stopped else "",
         )
     return report
-
-
-class _Batch:
-    """One claimed batch in flight: what is handed back unsent, and when its last send began."""
-
-    def __init__(self, claims: list[Claim]) -> None:
-        self.claims = claims
-        self.unsent: list[Claim] = []
-        self.all_started = asyncio.Event()
-        self._started = 0
-
-    def started(self) -> None:
-        self._started += 1
-        if self._started == len(self.claims):
-            self.all_started.set()
 
 
 async def _window(

@@ -230,38 +230,3 @@ async def test_the_send_window_opens_only_as_far_as_the_backlog_needs(
         clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
     )
     assert report.claimed == 3
-
-
-async def test_the_next_batch_is_claimed_while_the_current_one_is_still_sending(
-    repo: Repo, clock: SettableClock
-):
-    """The send budget never idles while a claim runs: batch one's last send is still
-    in flight when batch two is claimed, and nothing is sent twice or skipped."""
-    for learner_id in range(1, 9):
-        await make_learner(repo, clock.now, learner_id=learner_id)
-    second_claim = asyncio.Event()
-    original = repo.claim_due
-    claims_made = 0
-
-    async def counting_claim_due(*args: object, **kwargs: object) -> list[Claim]:
-        nonlocal claims_made
-        claims_made += 1
-        if claims_made == 2:
-            second_claim.set()
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
-
-    repo.claim_due = counting_claim_due  # type: ignore[method-assign]
-    sent: list[Claim] = []
-
-    async def send(claim: Claim, rendered: RenderedLesson, *, bulk: bool = True) -> SendResult:
-        sent.append(claim)
-        if len(sent) == 4:  # batch one's last send waits for batch two's claim (bounded)
-            await asyncio.wait_for(second_claim.wait(), 10)
-        return SendResult(SendStatus.SENT, message_id=len(sent))
-
-    clock.now = DUE
-    service = LessonService(repo, Renderer(COURSE), send)
-    report = await run_tick(clock, service, batch=4, concurrency=2)
-    assert report.sent == report.claimed == 8
-    assert sorted(claim.learner_id for claim in sent) == list(range(1, 9))
-    assert set((await _states(repo)).values()) == {DeliveryState.SENT}
