@@ -22,10 +22,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -65,6 +66,18 @@ class Audit:
 
     sent_learners: frozenset[int]
     duplicates: int  # (learner, lesson) pairs with more than one delivery row
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A set of learners' deliveries by state: what a killed tick left, or what recovery made."""
+
+    sent: int
+    sending: int
+    failed: int
+    learners_sent: int  # distinct learners with at least one sent delivery
+    max_sent_per_lesson: int  # > 1 would be two sent rows of one lesson to one learner
+    resends: int  # sum of the rows' resend counters (expired leases sent once more)
 
 
 @dataclass
@@ -120,6 +133,46 @@ class BenchDatabase:
                 )
             )
             return Audit(sent_learners, int(doubles.scalar_one()))
+
+    async def tally(self, ids: range) -> Tally:
+        """Count the deliveries of learners in `ids` by state (the kill bench's ledger)."""
+        table = Delivery.__table__  # type: ignore[attr-defined]
+        learner, state = table.c.learner_id, table.c.state
+        in_range = learner.between(ids.start, ids.stop - 1)
+
+        def count(wanted: DeliveryState) -> Any:
+            return func.coalesce(func.sum(case((state == wanted, 1), else_=0)), 0)
+
+        is_sent = state == DeliveryState.SENT
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        count(DeliveryState.SENT),
+                        count(DeliveryState.SENDING),
+                        count(DeliveryState.FAILED),
+                        func.count(func.distinct(case((is_sent, learner), else_=None))),
+                        func.coalesce(func.sum(table.c.resends), 0),
+                    ).where(in_range)
+                )
+            ).one()
+            per_lesson = (
+                select(func.count().label("n"))
+                .where(in_range, is_sent)
+                .group_by(learner, table.c.lesson_id)
+                .subquery()
+            )
+            most = (
+                await connection.execute(select(func.coalesce(func.max(per_lesson.c.n), 0)))
+            ).scalar_one()
+        return Tally(
+            sent=int(row[0]),
+            sending=int(row[1]),
+            failed=int(row[2]),
+            learners_sent=int(row[3]),
+            max_sent_per_lesson=int(most),
+            resends=int(row[4]),
+        )
 
 
 def learner_rows(ids: Iterable[int], due_at: datetime, spread: timedelta) -> Iterator[SeedRow]:

@@ -25,6 +25,9 @@ _HELP = {  # the benches, in the order `bridges bench --help` lists them
     "fanout": "lessons/s when everyone is due at once, through the real client and a sandbox",
     "memory": "RSS and start-up of an idle `bridges run` vs one APScheduler job per learner",
     "checkin": "check-in answer latency, idle and during a fan-out at Telegram's limit",
+    "limit": "achieved send rate against a sandbox enforcing Telegram's 30/s; 429s",
+    "lateness": "how late a busy minute's learners get their lesson at 30/s: FIFO vs send window",
+    "kill": "SIGKILL a tick at each crash point, recover, count lost and duplicated lessons",
 }
 
 
@@ -33,6 +36,9 @@ _OPTIONS = {
     "fanout": options.fanout,
     "memory": options.memory,
     "checkin": options.checkin,
+    "limit": options.limit,
+    "lateness": options.lateness,
+    "kill": options.kill,
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -114,7 +115,9 @@ async def bench_checkin(
                     await asyncio.sleep(IDLE_GAP_SECONDS)
                     progress.update(index + 1, "idle")
                 clock.jump_to(crowd_due + timedelta(seconds=1))
-                tick = asyncio.create_task(run_tick(clock, lessons))
+                # No time budget: the fan-out must outlast the taps (a real bot's next tick
+                # would go on where this one's 20 s budget stopped it).
+                tick = asyncio.create_task(run_tick(clock, lessons, budget_s=math.inf))
                 # Until the fan-out is under way: its first lesson reached the sandbox.
                 await asyncio.wait(
                     {tick, asyncio.ensure_future(replies.first_lesson.wait())},

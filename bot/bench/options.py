@@ -62,3 +62,40 @@ def checkin(parser: argparse.ArgumentParser) -> None:
         "--fanout-learners", type=int, default=3000, help="learners in the background fan-out"
     )
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"a whole number like 1000: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def lateness(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--learners", type=positive, default=100_000)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
+    parser.add_argument(
+        "--early-minutes",
+        type=float,
+        default=60.0,
+        help="the send window's limit (BRIDGES_SEND_EARLY_MINUTES) for the second run",
+    )
+    parser.add_argument("--per-second", type=float, default=30.0, help="the send budget")
+    parser.add_argument("--batch", type=positive, default=100, help="run_tick's claim batch")
+
+
+def limit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--processes", type=int, choices=(1, 2), default=1, help="`bridges worker` processes"
+    )
+    parser.add_argument(
+        "--seconds", type=positive, default=25, help="about how long the due learners take at 30/s"
+    )
+
+
+def kill(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rounds", type=positive, default=20)
+    parser.add_argument("--learners", type=positive, default=12, help="due learners per round")

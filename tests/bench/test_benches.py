@@ -12,7 +12,17 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.bench import add_bench_commands, checkin, claim, fanout, memory, run_bench
+from bot.bench import (
+    add_bench_commands,
+    checkin,
+    claim,
+    fanout,
+    kill,
+    lateness,
+    limit,
+    memory,
+    run_bench,
+)
 from storage.seed import bench_database
 from tests.conftest import POSTGRES_URL
 
@@ -152,3 +162,52 @@ def test_a_bad_learner_list_is_a_friendly_error(capsys: pytest.CaptureFixture[st
         _args("memory", "--learners", "lots")
     assert exit_.value.code == 2
     assert "learner counts like 0,100000,1000000" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+async def test_limit_two_workers_share_the_budget_without_a_429(tmp_path: Path):
+    args = _args("limit", "--processes", "2", "--seconds", "2", plot=tmp_path / "limit.png")
+    result = await limit.main(args)
+    assert {"share_of_limit", "http_429", "learners", "db", "machine"} <= set(result)
+    assert result["http_429"] == 0  # the strict sandbox refused nothing
+    assert result["most_in_one_second"] <= 30
+    assert (result["sent"], result["missed"], result["duplicates"]) == (60, 0, 0)
+    assert result["processes"] == 2
+    assert (tmp_path / "limit.png").stat().st_size > 0
+
+
+async def test_lateness_window_halves_the_worst_wait_of_first_in_first_out(tmp_path: Path):
+    # Virtual time: 200 learners in one minute at 1 message a second is a backlog of 200 s.
+    run = await lateness.bench_lateness(learners=200, per_second=1.0, early_minutes=5)
+    lateness.plot(run, str(tmp_path / "lateness.png"))
+    result = run.result()
+    assert {"fifo_max_s", "window_max_s", "window_p95_s", "learners", "db", "machine"} <= set(
+        result
+    )
+    assert result["sent"] == [200, 200]
+    assert min(run.fifo.lateness) >= 0  # first-in-first-out never sends before the time
+    assert result["window_earliest_s"] < 0  # the window starts before it
+    assert result["window_max_s"] <= 0.75 * result["fifo_max_s"]
+    assert (tmp_path / "lateness.png").stat().st_size > 0
+
+
+def test_kill_plan_visits_every_crash_point_like_the_kill_test():
+    assert kill.plan(20, 12) == [
+        *(("claim:before", n) for n in (1, 2, 3, 4)),
+        *(("claim:after", n) for n in (1, 2, 3, 4)),
+        *(("send:before", n) for n in (1, 5, 8, 12)),
+        *(("send:after", n) for n in (1, 5, 8, 12)),
+        *(("record:after", n) for n in (1, 5, 8, 12)),
+    ]
+    assert [point for point, _ in kill.plan(5, 12)] == list(kill.POINTS)
+
+
+@pytest.mark.postgres
+async def test_kill_loses_nothing_and_doubles_only_between_reply_and_record(tmp_path: Path):
+    args = _args("kill", "--rounds", "5", "--learners", "3", plot=tmp_path / "kill.png")
+    result = await kill.main(args)
+    assert {"rounds", "lost", "duplicates", "learners", "db", "machine"} <= set(result)
+    assert (result["rounds"], result["not_killed"], result["lost"]) == (5, 0, 0)
+    assert result["duplicates"] == result["per_point"]["send:after"]["duplicates"] == 1
+    assert result["duplicates_elsewhere"] == 0
+    assert (tmp_path / "kill.png").stat().st_size > 0
