@@ -22,6 +22,15 @@ DEFAULT_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
+class DueSpan:
+    """The learners due by some instant: how many, and when the first and the last were due."""
+
+    count: int
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass(frozen=True)
 class CourseEntry:
     """What storage needs to know of a lesson: its id and its check-in kind, in course order."""
 
@@ -91,7 +100,7 @@ class DeliveryStore(Protocol):
 
     async def oldest_due(self, now: datetime) -> datetime | None: ...
 
-    async def count_due(self, now: datetime, early: timedelta) -> int: ...
+    async def due_span(self, now: datetime, early: timedelta) -> DueSpan: ...
 
 
 def next_entry(

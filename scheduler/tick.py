@@ -333,15 +333,20 @@ async def _window(
 ) -> timedelta:
     """How early this tick may start: only as early as the backlog needs, at most `early`.
 
-    Sending N learners at `per_second` takes N / per_second seconds; starting half
-    of that before their time centres the lateness on the chosen time, so the
-    last learner waits about half as long as first-in-first-out. An idle bot
-    (a small backlog) sends at the chosen time, never early.
+    N learners due across a span of S seconds take N / per_second = D seconds
+    to send. Sent earliest due first from (D - S) / 2 before the first one's
+    time, the most anyone is early equals the most anyone is late: half of
+    first-in-first-out's D - S. A small backlog (D <= S, an idle bot) sends at
+    the chosen time, never early.
     """
     if early <= timedelta(0):
         return timedelta(0)
-    waiting = await repo.count_due(now, early)
-    return min(early, timedelta(seconds=waiting / (2 * per_second)))
+    due = await repo.due_span(now, early)
+    if due.count == 0 or due.first is None or due.last is None:
+        return timedelta(0)
+    sending = due.count / per_second
+    spread = (due.last - due.first).total_seconds()
+    return min(early, timedelta(seconds=max(0.0, (sending - spread) / 2)))
 
 
 async def _release(repo: DeliveryStore, claims: list[Claim]) -> None:

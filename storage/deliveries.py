@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, next_entry
+from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, next_entry
 from scheduler.due import local_date, next_due_at, parse_daily_time
 from scheduler.reflection import checkin_at
 from scheduler.states import ClaimKind, DeliveryState, DueKind, FollowUpState, LearnerStatus, Step
@@ -531,13 +531,19 @@ class DeliveryStore(FollowUpStore):
             value = result.one()
             return value if isinstance(value, datetime) else None
 
-    async def count_due(self, now: datetime, early: timedelta) -> int:
-        """How many learners are due by `now + early`: the backlog the send window spreads."""
+    async def due_span(self, now: datetime, early: timedelta) -> DueSpan:
+        """The backlog the send window spreads: learners due by `now + early`, first and last."""
         async with self._reads() as session:
-            result = await session.exec(
-                select(func.count()).select_from(Learner).where(*due_filter(now, early))
-            )
-            return int(result.one())
+            count, first, last = (
+                await session.exec(
+                    select(
+                        func.count(),
+                        func.min(col(Learner.next_due_at)),
+                        func.max(col(Learner.next_due_at)),
+                    ).where(*due_filter(now, early))
+                )
+            ).one()
+            return DueSpan(int(count), _aware(first), _aware(last))
 
     async def deliver_today(
         self, learner_id: int, now: datetime, course: Sequence[CourseEntry]
@@ -590,6 +596,15 @@ class DeliveryStore(FollowUpStore):
                 return TodayOutcome("sending")
             delivery_id, attempt = reserved[learner.id]
             return TodayOutcome("new", self._claim(plan, delivery_id, attempt))
+
+
+def _aware(value: object) -> datetime | None:
+    """An aggregate's instant as aware UTC (SQLite's min/max lose the column type)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _day_passed(delivery: Delivery, learner: Learner, now: datetime) -> bool:

@@ -282,3 +282,22 @@ async def test_a_follow_up_taken_over_after_its_lease_is_not_counted_recorded(
     service = _service(repo, ScriptedSend(lambda _: SendResult(SendStatus.SENT)))
     assert not await service.record(held, SendResult(SendStatus.SENT, message_id=3), clock)
     assert await service.record(taken, SendResult(SendStatus.SENT, message_id=4), clock)
+
+
+async def test_the_send_window_leaves_out_the_spread_the_learners_chose(
+    repo: Repo, clock: SettableClock
+):
+    """Due across two minutes, four learners at one a minute need only one minute early."""
+    for learner_id, daily in ((1, "08:00"), (2, "08:00"), (3, "08:02"), (4, "08:02")):
+        await make_learner(repo, clock.now, learner_id=learner_id, daily_time=daily)
+    send = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1))
+    clock.now = DUE - timedelta(seconds=70)  # (4 min of sending - 2 min of spread) / 2 = 60 s
+    report = await run_tick(
+        clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
+    )
+    assert report.claimed == 0
+    clock.now = DUE - timedelta(seconds=50)
+    report = await run_tick(
+        clock, _service(repo, send), early=timedelta(minutes=10), per_second=1 / 60
+    )
+    assert report.claimed == 2  # the two due at 08:00; the 08:02 ones wait their turn
