@@ -370,15 +370,7 @@ class DeliveryStore(FollowUpStore):
             return
         keys = [(claim.delivery_id, claim.attempt) for claim in claims]
         async with self._sessions.begin() as session:
-            await session.exec(
-                update(Delivery)
-                .where(
-                    tuple_(col(Delivery.id), col(Delivery.attempts)).in_(keys),
-                    col(Delivery.state) == DeliveryState.SENDING,
-                )
-                .values(claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            await session.exec(_lessons_in_flight(keys).values(claimed_at=now))
             await self._renew_followups(session, claims, now)
 
     async def release(self, claims: Sequence[Claim]) -> None:
@@ -398,13 +390,9 @@ class DeliveryStore(FollowUpStore):
         async with self._sessions.begin() as session:
             if lessons:
                 await session.exec(
-                    update(Delivery)
-                    .where(
-                        tuple_(col(Delivery.id), col(Delivery.attempts)).in_(lessons),
-                        col(Delivery.state) == DeliveryState.SENDING,
+                    _lessons_in_flight(lessons).values(
+                        claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1
                     )
-                    .values(claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1)
-                    .execution_options(synchronize_session=False)
                 )
             for kind, state, attempts in (
                 (ClaimKind.CHECKIN, Delivery.checkin_state, Delivery.checkin_attempts),
@@ -596,6 +584,18 @@ class DeliveryStore(FollowUpStore):
                 return TodayOutcome("sending")
             delivery_id, attempt = reserved[learner.id]
             return TodayOutcome("new", self._claim(plan, delivery_id, attempt))
+
+
+def _lessons_in_flight(keys: list[tuple[int, int]]) -> Any:
+    """An UPDATE of the lesson rows still `sending` under exactly these (id, attempt) claims."""
+    return (
+        update(Delivery)
+        .where(
+            tuple_(col(Delivery.id), col(Delivery.attempts)).in_(keys),
+            col(Delivery.state) == DeliveryState.SENDING,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _aware(value: object) -> datetime | None:
