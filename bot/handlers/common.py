@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.format import local_when
 from bot.services import services
 from bot.texts import language_for, texts
+from scheduler.due import parse_daily_time
 from scheduler.states import DueKind
 from storage.views import LearnerView
 
@@ -61,6 +62,21 @@ def next_lesson_line(learner: LearnerView, context: Context) -> str:
     if learner.due_kind == DueKind.CHECKIN:
         return say(learner.language, "next-checkin-at", when=when)
     return say(learner.language, "next-lesson-at", when=when)
+
+
+def with_lesson_note(learner: LearnerView) -> str:
+    """Say plainly that the check-in comes with the lesson when its time is not after the
+    lesson's: the tick asks it with the lesson then, so "this evening at 07:00" would be untrue."""
+    if learner.reflection_time is None or learner.daily_time is None:
+        return ""
+    if parse_daily_time(learner.reflection_time) > parse_daily_time(learner.daily_time):
+        return ""
+    return say(
+        learner.language,
+        "reflect-with-lesson",
+        time=learner.reflection_time,
+        lesson=learner.daily_time,
+    )
 
 
 def first_name(update: Update) -> str:

@@ -18,6 +18,7 @@ from bot.handlers.common import (
     reply,
     require_learner,
     say,
+    with_lesson_note,
 )
 from bot.services import services
 from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
@@ -67,7 +68,12 @@ async def reflect(update: Update, context: Context) -> None:
 async def ask_reflection(update: Update, learner: LearnerView) -> None:
     await reply(
         update,
-        say(learner.language, "ask-reflect", time=learner.reflection_time),
+        say(
+            learner.language,
+            "ask-reflect",
+            time=learner.reflection_time,
+            note=with_lesson_note(learner),
+        ),
         keyboards.reflections(learner.language, learner.reflection_time),
     )
 
@@ -92,7 +98,10 @@ async def apply_reflection(
     if value is None:
         await reply(update, say(learner.language, "reflect-off"))
     else:
-        await reply(update, say(learner.language, "reflect-set", time=value))
+        await reply(
+            update,
+            with_lesson_note(after) or say(learner.language, "reflect-set", time=value),
+        )
     if learner.daily_time is not None and (line := next_lesson_line(after, context)):
         await reply(update, line)
     return True

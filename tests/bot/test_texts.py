@@ -33,6 +33,7 @@ SAMPLE = {
     "freezes": 1,
     "day": 3,
     "paused": True,
+    "note": "Your check-in will come with the lesson.",
     "key": "Empathy",
     "feedback": "Try appreciation <i>instead</i> & see.",
     "helplines": ("Samaritans: 116 123 (free, day and night)", "<b>&"),

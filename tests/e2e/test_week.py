@@ -271,6 +271,9 @@ async def test_lesson_n_shows_a_had_lesson_and_restart_begins_a_new_round(
         assert learner is not None and learner.next_due_at is not None
         await bridges.next_day_at(learner.next_due_at)
         await _answer(bridges, alex)
+    # The last answer's reply says the course is complete and how to begin again.
+    assert "finished the whole course" in alex.last.text and "/restart" in alex.last.text
+    assert "finished the whole course" not in alex.inbox[-3].text  # only after day 40
     learner = await bridges.repo.get_learner(1001)
     assert learner is not None and learner.next_due_at is None
     await bridges.say(alex, "/restart")

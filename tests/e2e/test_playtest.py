@@ -1,0 +1,72 @@
+"""What a learner's cold play-test of the demo found, each fixed and kept fixed: typed
+text while check-in buttons show, the check-in time that is not after the lesson, and the
+words of /progress and the settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.sandbox import Sandbox
+from tests.e2e.harness import Bridges
+
+
+async def test_typed_text_while_buttons_show_is_told_to_tap_not_that_nothing_is_open(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.onboard(alex, time="08:00")  # day 1's check-in is a choice, in the lesson
+    assert alex.last.buttons
+    for typed in ("yes I did", "4"):
+        await bridges.say(alex, typed)
+        assert "Tap one of the buttons above" in alex.last.text
+        assert "no open check-in" not in alex.last.text
+    nora = sandbox.user(1002, "Nora", language_code="nl")
+    await bridges.onboard(nora, time="08:00")
+    await bridges.say(nora, "ja hoor")
+    assert "Tik op een van de knoppen hierboven" in nora.last.text
+
+
+async def test_an_evening_check_in_not_yet_asked_is_not_a_button_to_tap(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
+    await bridges.say(alex, "yes I did")
+    assert "Tap one of the buttons" not in alex.last.text
+
+
+async def test_a_check_in_time_not_after_the_lesson_is_said_to_come_with_it(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.say(alex, "/reflect 07:00")
+    said = [message.text for message in alex.inbox[-2:]]
+    assert any(
+        "Your check-in will come with the lesson, since 07:00 is not after your lesson time 08:00"
+        in text
+        for text in said
+    )
+    assert not any("evening check-in comes at 07:00" in text for text in said)
+    await bridges.say(alex, "/reflect 21:00")
+    assert any("evening check-in comes at 21:00" in m.text for m in alex.inbox[-2:])
+    # A later lesson time than the (default) evening time: said when the time is set.
+    await bridges.say(alex, "/reflect 20:00")
+    await bridges.say(alex, "/time 21:30")
+    assert any("since 20:00 is not after your lesson time 21:30" in m.text for m in alex.inbox[-3:])
+    await bridges.say(alex, "/reflect")
+    assert "since 20:00 is not after your lesson time 21:30" in alex.last.text
+    assert "(✓)" not in alex.last.text
+
+
+async def test_onboarding_with_a_late_lesson_says_the_check_in_comes_with_it(
+    bridges: Bridges, sandbox: Sandbox
+):
+    nora = sandbox.user(1002, "Nora", language_code="nl")
+    await bridges.say(nora, "/start")
+    await bridges.press(nora, "🇳🇱 Nederlands")
+    await bridges.say(nora, "/timezone Europe/Amsterdam")
+    await bridges.say(nora, "/time 21:30")
+    said = " ".join(message.text for message in nora.inbox[-3:])
+    assert "Je check-in komt met de les mee, omdat 20:00 niet na je lestijd 21:30 valt." in said
