@@ -9,7 +9,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks, keyboards
-from bot.format import local_when
 from bot.handlers.common import (
     Context,
     clear_buttons,
@@ -18,10 +17,12 @@ from bot.handlers.common import (
     reply,
     require_learner,
     say,
+    spoken_when,
     with_lesson_note,
 )
 from bot.services import services
 from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
+from scheduler.reflection import EVENING
 from storage.views import LearnerView
 
 OFF = ("off", "uit", "no", "nee")  # /reflect off (or uit): the check-in comes with the lesson
@@ -49,8 +50,12 @@ async def snooze_button(
         return
     await query.answer()
     await clear_buttons(update)
-    when = local_when(outcome.until, outcome.timezone or "UTC", learner.language)
-    await reply(update, say(learner.language, "snoozed", when=when))
+    when = spoken_when(outcome.until, outcome.timezone or "UTC", learner.language, svc.clock())
+    evening = data.args[1] == EVENING
+    await reply(
+        update,
+        say(learner.language, "snoozed", when=when, evening=evening),
+    )
 
 
 async def reflect(update: Update, context: Context) -> None:

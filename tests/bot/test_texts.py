@@ -33,6 +33,8 @@ SAMPLE = {
     "freezes": 1,
     "day": 3,
     "paused": True,
+    "evening": False,
+    "date": "Tuesday 3 March",
     "note": "Your check-in will come with the lesson.",
     "key": "Empathy",
     "feedback": "Try appreciation <i>instead</i> & see.",

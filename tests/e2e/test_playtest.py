@@ -70,3 +70,35 @@ async def test_onboarding_with_a_late_lesson_says_the_check_in_comes_with_it(
     await bridges.say(nora, "/time 21:30")
     said = " ".join(message.text for message in nora.inbox[-3:])
     assert "Je check-in komt met de les mee, omdat 20:00 niet na je lestijd 21:30 valt." in said
+
+
+async def test_a_snooze_and_the_next_lesson_are_said_as_today_and_tomorrow(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))  # Monday 08:00 local
+    await bridges.press(alex, "⏰ In an hour")
+    assert alex.last.text == "⏰ Okay, I'll send this lesson again today at 09:00 (in an hour)."
+    await bridges.say(alex, "/timezone Europe/Amsterdam")  # a settings change after the snooze
+    assert alex.last.text == "Your snoozed lesson comes again today at 09:00."
+    await bridges.next_day_at(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    await bridges.say(alex, "/time 08:00")
+    assert alex.last.text == "Your evening check-in comes today at 20:00."
+    await bridges.next_day_at(datetime(2026, 3, 2, 19, 0, tzinfo=UTC))
+    await bridges.press(alex, "Yes, I sent it")
+    await bridges.say(alex, "/time 08:00")
+    assert alex.last.text == "Your next lesson comes tomorrow at 08:00."
+    await bridges.say(alex, "/pause 3")
+    await bridges.say(alex, "/time 08:00")
+    assert "comes on Friday 6 March at 08:00." in alex.last.text
+
+
+async def test_dutch_snooze_for_the_evening_says_vandaag_om_with_a_moon(
+    bridges: Bridges, sandbox: Sandbox
+):
+    nora = sandbox.user(1002, "Nora", language_code="nl")
+    await bridges.onboard(nora, time="08:00", reflect="20:00", first_now=False)
+    await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
+    await bridges.press(nora, "🌙 Vanavond")
+    assert nora.last.text == "🌙 Oké, ik stuur deze les vandaag om 20:00 nog een keer."

@@ -95,7 +95,7 @@ async def test_later_sends_the_lesson_again_once_and_it_counts_for_its_day(
     bridges.clock.now = datetime(2026, 3, 2, 7, 5, tzinfo=UTC)
     delivery = alex.last.buttons[0][0].callback_data.split(":")[2]
     await bridges.press(alex, "⏰ In an hour")
-    assert "send this lesson again on Monday 2 March, 09:05" in alex.last.text
+    assert "⏰ Okay, I'll send this lesson again today at 09:05 (in an hour)." in alex.last.text
     assert await _due(bridges, 1001) == (datetime(2026, 3, 2, 8, 5, tzinfo=UTC), DueKind.SNOOZED)
     assert bridges.repo is not None
     again = await bridges.repo.snooze(1001, int(delivery), "e", bridges.clock.now)
