@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.sandbox import Sandbox
+from bot.texts import Texts
+from lessons.loader import Course
 from tests.e2e.harness import Bridges
 
 
@@ -102,3 +104,31 @@ async def test_dutch_snooze_for_the_evening_says_vandaag_om_with_a_moon(
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     await bridges.press(nora, "🌙 Vanavond")
     assert nora.last.text == "🌙 Oké, ik stuur deze les vandaag om 20:00 nog een keer."
+
+
+async def test_dutch_words_are_dutch(bridges: Bridges, sandbox: Sandbox, course: Course):
+    ties = sandbox.user(1003, "Ties", language_code="nl")
+    await bridges.say(ties, "/start")
+    await bridges.press(ties, "🇳🇱 Nederlands")
+    labels = ties.last.button_labels()
+    assert "Brussel" in labels and "Londen" in labels and "Brussels" not in labels
+    nora = sandbox.user(1002, "Nora", language_code="nl")
+    await bridges.onboard(nora, time="08:00")
+    await bridges.say(nora, "/help")
+    assert "/lesson 3: een eerdere les nog eens bekijken" in nora.last.text
+    await bridges.say(nora, "/progress")
+    assert "Reeksbeschermers: 0 van 2" in nora.last.text
+    assert "Streak" not in nora.last.text
+    await bridges.say(nora, "/pause 3")
+    assert "⏸ Je lessen staan 3 dagen op pauze." in nora.last.text
+    texts = Texts()
+    assert texts.get("nl", "chart-title", current=2, freezes=1) == "Reeks 2 · 1 reeksbeschermer"
+    assert "reeksbeschermer hield je reeks" in texts.get("nl", "freeze-used", days=3)
+    day20 = course.lesson("nl", 20).text
+    assert "Vergeven bevrijdt je van boosheid en wrok" in day20
+    assert "dan gaat je eigen veiligheid voor" in day20
+    for day in (7, 19):
+        assert "nieuw thema" in course.lesson("nl", day).text
+        assert "a new theme begins" in course.lesson("en", day).text
+    labels = [option.label for option in course.lesson("nl", 8).checkin.options]
+    assert "Ik dacht terug aan een moment" in labels
