@@ -85,7 +85,8 @@ def test_not_therapy_is_said_where_a_learner_looks(language: str):
 
 
 @pytest.mark.parametrize(
-    ("language", "one", "many"), [("en", "1 day.", "2 days."), ("nl", "1 dag.", "2 dagen.")]
+    ("language", "one", "many"),
+    [("en", "1 day.", "2 days."), ("nl", "1 dag op pauze.", "2 dagen op pauze.")],
 )
 def test_pause_length_is_singular_or_plural(language: str, one: str, many: str):
     texts = Texts()
