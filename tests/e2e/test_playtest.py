@@ -132,3 +132,19 @@ async def test_dutch_words_are_dutch(bridges: Bridges, sandbox: Sandbox, course:
         assert "a new theme begins" in course.lesson("en", day).text
     labels = [option.label for option in course.lesson("nl", 8).checkin.options]
     assert "Ik dacht terug aan een moment" in labels
+
+
+async def test_progress_during_setup_and_while_paused(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex", language_code="en")
+    await bridges.say(alex, "/start")
+    await bridges.say(alex, "/progress")
+    assert alex.last.text == "Let's finish setting up first."
+    await bridges.press(alex, "🇬🇧 English")
+    await bridges.say(alex, "/timezone Europe/Amsterdam")
+    await bridges.say(alex, "/progress")
+    assert alex.last.text == "Let's finish setting up first."
+    await bridges.say(alex, "/time 08:00")
+    await bridges.say(alex, "/pause")
+    await bridges.say(alex, "/progress")
+    assert "⏸ Paused. /resume to continue." in alex.last.text
+    assert "Lesson 0 of" in alex.last.text  # set up, no lesson had yet: the count is true
