@@ -73,9 +73,10 @@ async def _buttons_showing(svc: Services, learner: LearnerView) -> bool:
     """Whether the newest lesson's check-in asks for a tap (choice or scale) and has been asked.
 
     Free text cannot answer it, but the learner must hear that, not that no
-    check-in is open. An evening check-in still to come has no buttons yet.
+    check-in is open. An evening check-in still to come, or a snoozed lesson's, has no
+    buttons yet.
     """
-    if learner.due_kind == DueKind.CHECKIN:
+    if learner.due_kind != DueKind.LESSON:
         return False
     found = await svc.repo.progress(learner.id)
     if found is None or not found.delivered:

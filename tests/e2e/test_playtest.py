@@ -36,6 +36,9 @@ async def test_an_evening_check_in_not_yet_asked_is_not_a_button_to_tap(
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     await bridges.say(alex, "yes I did")
     assert "Tap one of the buttons" not in alex.last.text
+    await bridges.press(alex, "🌙 This evening")  # snoozed: neither lesson nor check-in shows
+    await bridges.say(alex, "yes I did")
+    assert "Tap one of the buttons" not in alex.last.text
 
 
 async def test_a_check_in_time_not_after_the_lesson_is_said_to_come_with_it(
