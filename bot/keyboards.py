@@ -21,6 +21,8 @@ COMMON_ZONES = (
     ("Tokyo", "Asia/Tokyo"),
     ("Sydney", "Australia/Sydney"),
 )
+# Where a city has its own name in Dutch, the Dutch buttons use it.
+DUTCH_CITY_NAMES = {"Brussels": "Brussel", "London": "Londen"}
 COMMON_TIMES = ("07:00", "08:00", "09:00", "12:30", "18:00", "20:00", "21:30")
 # Evening check-in times offered at the end of onboarding and by a bare /reflect.
 REFLECTION_TIMES = ("19:00", "20:00", "21:00", "22:00")
@@ -52,7 +54,10 @@ def zone_suggestion(language: str, zone: str) -> InlineKeyboardMarkup:
 
 def zones(language: str) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(label, callback_data=callbacks.pack(callbacks.ZONE, zone))
+        InlineKeyboardButton(
+            DUTCH_CITY_NAMES.get(label, label) if language == "nl" else label,
+            callback_data=callbacks.pack(callbacks.ZONE, zone),
+        )
         for label, zone in COMMON_ZONES
     ]
     rows = _rows(buttons, 3)

@@ -8,7 +8,7 @@ from bot import callbacks, metrics
 from bot.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
 from bot.handlers.onboarding import typed_setting
 from bot.services import Services, services
-from scheduler.states import Step
+from scheduler.states import DueKind, Step
 from scheduler.streak import Streaks
 from storage.views import AnswerOutcome, LearnerView
 
@@ -54,9 +54,35 @@ async def answer_button(
             learner.language,
             "answer-recorded",
             streak=streak_line(learner.language, outcome.streaks),
-        ),
+        )
+        + _finished_line(svc, learner, outcome),
     )
     await _welcome_back(update, context, learner, outcome)
+
+
+def _finished_line(svc: Services, learner: LearnerView, outcome: AnswerOutcome) -> str:
+    """After the last lesson's answer, say the course is complete and /restart exists,
+    so the course does not end in silence."""
+    last = svc.course.lesson(learner.language, svc.course.length)
+    if outcome.lesson_id != last.id:
+        return ""
+    return "\n\n" + say(learner.language, "course-finished", name=learner.first_name)
+
+
+async def _buttons_showing(svc: Services, learner: LearnerView) -> bool:
+    """Whether the newest lesson's check-in asks for a tap (choice or scale) and has been asked.
+
+    Free text cannot answer it, but the learner must hear that, not that no
+    check-in is open. An evening check-in still to come, or a snoozed lesson's, has no
+    buttons yet.
+    """
+    if learner.due_kind != DueKind.LESSON:
+        return False
+    found = await svc.repo.progress(learner.id)
+    if found is None or not found.delivered:
+        return False
+    lesson = svc.course.by_id(learner.language, found.delivered[-1])
+    return lesson is not None and lesson.checkin.kind in ("choice", "scale")
 
 
 async def _welcome_back(
@@ -110,10 +136,13 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
                 learner.language,
                 "answer-recorded-text",
                 streak=streak_line(learner.language, outcome.streaks),
-            ),
+            )
+            + _finished_line(svc, learner, outcome),
         )
         await _welcome_back(update, context, learner, outcome)
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
+    elif await _buttons_showing(svc, learner):
+        await reply(update, say(learner.language, "hint-tap-buttons"))
     else:
         await reply(update, say(learner.language, "hint-no-checkin"))

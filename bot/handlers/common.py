@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -11,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.format import local_when
 from bot.services import services
 from bot.texts import language_for, texts
+from scheduler.due import parse_daily_time
 from scheduler.states import DueKind
 from storage.views import LearnerView
 
@@ -53,14 +56,48 @@ async def reply(
     return await chat.send_message(html, reply_markup=markup)
 
 
+def spoken_when(instant: datetime, zone: str, language: str, now: datetime) -> str:
+    """How a person says when: "today at 08:00", "tomorrow at 08:00", "on Friday 27
+    November at 08:00" (Dutch: "vandaag om", "morgen om", "vrijdag 27 november om").
+
+    A bare date for today reads as if it were a week away."""
+    local, today = instant.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone)).date()
+    days = (local.date() - today).days
+    if days in (0, 1):
+        return say(language, "when-today" if days == 0 else "when-tomorrow", time=f"{local:%H:%M}")
+    date = local_when(instant, zone, language).rsplit(",", 1)[0]
+    return say(language, "when-date", date=date, time=f"{local:%H:%M}")
+
+
 def next_lesson_line(learner: LearnerView, context: Context) -> str:
-    """ "Your next lesson comes on …", or nothing when none is scheduled."""
+    """ "Your next lesson comes tomorrow at …", or nothing when none is scheduled.
+
+    A snoozed lesson is said to come again, not to be the next lesson."""
     if learner.next_due_at is None or learner.timezone is None:
         return ""
-    when = local_when(learner.next_due_at, learner.timezone, learner.language)
-    if learner.due_kind == DueKind.CHECKIN:
-        return say(learner.language, "next-checkin-at", when=when)
-    return say(learner.language, "next-lesson-at", when=when)
+    when = spoken_when(
+        learner.next_due_at, learner.timezone, learner.language, services(context).clock()
+    )
+    text_id = {
+        DueKind.CHECKIN: "next-checkin-at",
+        DueKind.SNOOZED: "next-snoozed-at",
+    }.get(DueKind(learner.due_kind), "next-lesson-at")
+    return say(learner.language, text_id, when=when)
+
+
+def with_lesson_note(learner: LearnerView) -> str:
+    """Say plainly that the check-in comes with the lesson when its time is not after the
+    lesson's: the tick asks it with the lesson then, so "this evening at 07:00" would be untrue."""
+    if learner.reflection_time is None or learner.daily_time is None:
+        return ""
+    if parse_daily_time(learner.reflection_time) > parse_daily_time(learner.daily_time):
+        return ""
+    return say(
+        learner.language,
+        "reflect-with-lesson",
+        time=learner.reflection_time,
+        lesson=learner.daily_time,
+    )
 
 
 def first_name(update: Update) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks, keyboards
-from bot.format import local_when
 from bot.handlers.common import (
     Context,
     clear_buttons,
@@ -18,9 +17,12 @@ from bot.handlers.common import (
     reply,
     require_learner,
     say,
+    spoken_when,
+    with_lesson_note,
 )
 from bot.services import services
 from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
+from scheduler.reflection import EVENING
 from storage.views import LearnerView
 
 OFF = ("off", "uit", "no", "nee")  # /reflect off (or uit): the check-in comes with the lesson
@@ -48,8 +50,12 @@ async def snooze_button(
         return
     await query.answer()
     await clear_buttons(update)
-    when = local_when(outcome.until, outcome.timezone or "UTC", learner.language)
-    await reply(update, say(learner.language, "snoozed", when=when))
+    when = spoken_when(outcome.until, outcome.timezone or "UTC", learner.language, svc.clock())
+    evening = data.args[1] == EVENING
+    await reply(
+        update,
+        say(learner.language, "snoozed", when=when, evening=evening),
+    )
 
 
 async def reflect(update: Update, context: Context) -> None:
@@ -67,7 +73,12 @@ async def reflect(update: Update, context: Context) -> None:
 async def ask_reflection(update: Update, learner: LearnerView) -> None:
     await reply(
         update,
-        say(learner.language, "ask-reflect", time=learner.reflection_time),
+        say(
+            learner.language,
+            "ask-reflect",
+            time=learner.reflection_time,
+            note=with_lesson_note(learner),
+        ),
         keyboards.reflections(learner.language, learner.reflection_time),
     )
 
@@ -92,7 +103,10 @@ async def apply_reflection(
     if value is None:
         await reply(update, say(learner.language, "reflect-off"))
     else:
-        await reply(update, say(learner.language, "reflect-set", time=value))
+        await reply(
+            update,
+            with_lesson_note(after) or say(learner.language, "reflect-set", time=value),
+        )
     if learner.daily_time is not None and (line := next_lesson_line(after, context)):
         await reply(update, line)
     return True

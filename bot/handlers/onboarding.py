@@ -23,6 +23,7 @@ from bot.handlers.common import (
     reply,
     require_learner,
     say,
+    with_lesson_note,
 )
 from bot.services import services
 from bot.texts import LANGUAGES, language_for
@@ -48,7 +49,12 @@ async def continue_onboarding(update: Update, learner: LearnerView) -> None:
         # One more tap, the default pre-selected: when the check-in comes on its own.
         await reply(
             update,
-            say(learner.language, "ask-reflect", time=learner.reflection_time),
+            say(
+                learner.language,
+                "ask-reflect",
+                time=learner.reflection_time,
+                note=with_lesson_note(learner),
+            ),
             keyboards.reflections(learner.language, learner.reflection_time),
         )
         await reply(
@@ -171,6 +177,8 @@ async def apply_time(update: Update, context: Context, learner: LearnerView, typ
         await _after_change(
             update, context, learner, after, say(learner.language, "time-set", time=value)
         )
+        if learner.onboarding_step == Step.DONE and (note := with_lesson_note(after)):
+            await reply(update, note)
     return True
 
 

@@ -15,12 +15,16 @@ from bot.services import Services, services
 from bot.texts import texts
 from lessons.chart import progress_chart
 from lessons.loader import KEYS
+from scheduler.states import Step
 from storage.views import LearnerView, Progress
 
 
 async def progress(update: Update, context: Context) -> None:
     learner = await require_learner(update, context)
     if learner is None:
+        return
+    if learner.onboarding_step != Step.DONE:  # "Lesson 0 of 40" would only puzzle
+        await reply(update, say(learner.language, "error-not-ready"))
         return
     svc = services(context)
     found = await svc.repo.progress(learner.id)

@@ -106,7 +106,7 @@ def test_piped_demo_walks_through_days_and_ends_cleanly(tmp_path: Path):
         "not therapy",
         "Day 1 of 40",
         "[1] ⏰ In an hour  [2] 🌙 This evening",
-        "I'll send this lesson again on",
+        "I'll send this lesson again today at",
         "🌙 Evening check-in",
         "Thanks for sharing that",
         "7-day streak",

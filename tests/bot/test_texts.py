@@ -33,6 +33,9 @@ SAMPLE = {
     "freezes": 1,
     "day": 3,
     "paused": True,
+    "evening": False,
+    "date": "Tuesday 3 March",
+    "note": "Your check-in will come with the lesson.",
     "key": "Empathy",
     "feedback": "Try appreciation <i>instead</i> & see.",
     "helplines": ("Samaritans: 116 123 (free, day and night)", "<b>&"),
@@ -82,7 +85,8 @@ def test_not_therapy_is_said_where_a_learner_looks(language: str):
 
 
 @pytest.mark.parametrize(
-    ("language", "one", "many"), [("en", "1 day.", "2 days."), ("nl", "1 dag.", "2 dagen.")]
+    ("language", "one", "many"),
+    [("en", "1 day.", "2 days."), ("nl", "1 dag op pauze.", "2 dagen op pauze.")],
 )
 def test_pause_length_is_singular_or_plural(language: str, one: str, many: str):
     texts = Texts()

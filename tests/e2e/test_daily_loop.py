@@ -61,7 +61,7 @@ async def test_free_text_answers_a_text_checkin_and_hints_otherwise(
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)
     await bridges.say(alex, "just chatting")
-    assert "no open check-in" in alex.last.text  # day 1's check-in takes buttons
+    assert "Tap one of the buttons above" in alex.last.text  # day 1's check-in takes buttons
     # Days 2 and 3: day 4 (empathy-3) asks for free text.
     for day in (3, 4, 5):
         await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
@@ -80,7 +80,7 @@ async def test_pause_and_resume(bridges: Bridges, sandbox: Sandbox):
     report = await bridges.next_day_at(DAY2_0800_AMS)
     assert report.claimed == 0
     await bridges.say(alex, "/resume")
-    assert "Welcome back" in alex.last.text and "Wednesday 4 March, 08:00" in alex.last.text
+    assert "Welcome back" in alex.last.text and "comes tomorrow at 08:00" in alex.last.text
     report = await bridges.next_day_at(datetime(2026, 3, 4, 7, 0, tzinfo=UTC))
     assert report.sent == 1 and "Day 2 of" in alex.inbox[-1].text
 

@@ -95,7 +95,7 @@ async def test_later_sends_the_lesson_again_once_and_it_counts_for_its_day(
     bridges.clock.now = datetime(2026, 3, 2, 7, 5, tzinfo=UTC)
     delivery = alex.last.buttons[0][0].callback_data.split(":")[2]
     await bridges.press(alex, "⏰ In an hour")
-    assert "send this lesson again on Monday 2 March, 09:05" in alex.last.text
+    assert "⏰ Okay, I'll send this lesson again today at 09:05 (in an hour)." in alex.last.text
     assert await _due(bridges, 1001) == (datetime(2026, 3, 2, 8, 5, tzinfo=UTC), DueKind.SNOOZED)
     assert bridges.repo is not None
     again = await bridges.repo.snooze(1001, int(delivery), "e", bridges.clock.now)
@@ -271,6 +271,9 @@ async def test_lesson_n_shows_a_had_lesson_and_restart_begins_a_new_round(
         assert learner is not None and learner.next_due_at is not None
         await bridges.next_day_at(learner.next_due_at)
         await _answer(bridges, alex)
+    # The last answer's reply says the course is complete and how to begin again.
+    assert "finished the whole course" in alex.last.text and "/restart" in alex.last.text
+    assert "finished the whole course" not in alex.inbox[-3].text  # only after day 40
     learner = await bridges.repo.get_learner(1001)
     assert learner is not None and learner.next_due_at is None
     await bridges.say(alex, "/restart")
