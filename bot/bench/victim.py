@@ -7,7 +7,7 @@ builds the production Application (bot.app.build_application) and runs
 `scheduler.tick.run_tick` once at `--now`. With BRIDGES_TEST_CRASH_AT=<point>:<n>
 in its environment it dies by SIGKILL at that point (scheduler/crash.py). One
 send at a time (`--concurrency 1`), so each kill lands between whole sends
-and what it may cost is exact. (tests/e2e/tick_child.py is the tests' twin.)
+and what it may cost is exact. tests/e2e/test_kill.py drives this same victim.
 """
 
 from __future__ import annotations

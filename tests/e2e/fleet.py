@@ -2,7 +2,7 @@
 
 The scale-out and kill tests run Bridges the way production does, as separate
 processes on one PostgreSQL: the sandbox (`python -m bot.sandbox`) in one,
-`bridges worker` or the tick driver (tests/e2e/tick_child.py) in others. The
+`bridges worker` or the tick driver (bot/bench/victim.py) in others. The
 test process only seeds the database with plain SQL, steers the sandbox over
 its control endpoint, and reads back what happened: the rows in the database
 and the sandbox's own counters.

@@ -1,13 +1,13 @@
 """SIGKILL a tick at every point of a fan-out; a clean worker afterwards leaves nothing lost.
 
 Each round seeds 12 due learners on PostgreSQL and runs the tick in a child
-process (tests/e2e/tick_child.py: the real Application and `run_tick`, on a
-clock the test sets) that kills itself with SIGKILL the n-th time it passes a
-crash point. Then a clean worker (the same public API, in the test process)
-ticks 61 s of the injected clock later, past the 60 s lease, as a restarted
-`bridges worker` would once the lease ran out. Moving the injected clock,
-not editing `claimed_at`, keeps the database exactly as the killed process
-left it.
+process (bot/bench/victim.py, shared with `bridges bench kill`: the real
+Application and `run_tick`, on a clock the test sets) that kills itself with
+SIGKILL the n-th time it passes a crash point. Then a clean worker (the same
+public API, in the test process) ticks 61 s of the injected clock later, past
+the 60 s lease, as a restarted `bridges worker` would once the lease ran out.
+Moving the injected clock, not editing `claimed_at`, keeps the database exactly
+as the killed process left it.
 
 The victim sends one lesson at a time (`--concurrency 1`), so every kill lands
 between whole sends and what it may cost is exact: a kill at `send:after`
@@ -57,7 +57,7 @@ async def _killed_tick(sandbox: Sandbox, database: str, crash_at: str, log: Path
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.e2e.tick_child",
+            "bot.bench.victim",
             "--database",
             database,
             "--base-url",
