@@ -394,21 +394,9 @@ class DeliveryStore(FollowUpStore):
                         claimed_at=RELEASED_AT, resends=col(Delivery.resends) - 1
                     )
                 )
-            for kind, state, attempts in (
-                (ClaimKind.CHECKIN, Delivery.checkin_state, Delivery.checkin_attempts),
-                (ClaimKind.SNOOZED, Delivery.snooze_state, Delivery.snooze_attempts),
-            ):
-                keys = [(c.delivery_id, c.attempt) for c in followups if c.kind == kind]
-                if keys:
-                    await session.exec(
-                        update(Delivery)
-                        .where(
-                            tuple_(col(Delivery.id), col(attempts)).in_(keys),
-                            col(state) == FollowUpState.SENDING,
-                        )
-                        .values(followup_claimed_at=RELEASED_AT)
-                        .execution_options(synchronize_session=False)
-                    )
+            if followups:
+                # The same fenced stamp a renewal writes, long expired.
+                await self._renew_followups(session, followups, RELEASED_AT)
 
     async def mark_sent(
         self, claim: Claim, *, now: datetime, message_id: int, course_length: int

@@ -319,6 +319,7 @@ class FollowUpStore(RepoBase):
     async def _renew_followups(
         self, session: AsyncSession, claims: Sequence[Claim], now: datetime
     ) -> None:
+        """Stamp the lease of follow-ups still `sending` under these claims (fenced by attempt)."""
         for kind, state, attempts in (
             (ClaimKind.CHECKIN, Delivery.checkin_state, Delivery.checkin_attempts),
             (ClaimKind.SNOOZED, Delivery.snooze_state, Delivery.snooze_attempts),
