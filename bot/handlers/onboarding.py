@@ -25,6 +25,7 @@ from bot.handlers.common import (
     say,
     with_lesson_note,
 )
+from bot.handlers.evening import ask_reflection
 from bot.services import services
 from bot.texts import LANGUAGES, language_for
 from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
@@ -47,16 +48,7 @@ async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     """Ask the learner's current step, or, when all is set, offer the first lesson."""
     if learner.onboarding_step == Step.DONE:
         # One more tap, the default pre-selected: when the check-in comes on its own.
-        await reply(
-            update,
-            say(
-                learner.language,
-                "ask-reflect",
-                time=learner.reflection_time,
-                note=with_lesson_note(learner),
-            ),
-            keyboards.reflections(learner.language, learner.reflection_time),
-        )
+        await ask_reflection(update, learner)
         await reply(
             update,
             say(
