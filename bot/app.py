@@ -38,8 +38,9 @@ from bot.texts import LANGUAGES, texts
 from lessons.loader import Course
 from lessons.render import Renderer
 from scheduler.clock import Clock
+from scheduler.delivery import DeliveryService
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from scheduler.tick import LessonService, concurrency_for, run_tick
+from scheduler.tick import concurrency_for, run_tick
 from storage.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def build_application(
         .concurrent_updates(TrackingUpdateProcessor(activity))
         .build()
     )
-    lessons = LessonService(
+    delivery = DeliveryService(
         repo,
         Renderer(course),
         TelegramSender(app.bot),
@@ -111,7 +112,7 @@ def build_application(
         repo,
         course,
         clock,
-        lessons,
+        delivery,
         texts(),
         send_early=send_early,
         tick_concurrency=concurrency_for(send_per_second),
@@ -179,7 +180,7 @@ async def _tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         async with working:
             report = await run_tick(
                 svc.clock,
-                svc.lessons,
+                svc.delivery,
                 early=svc.send_early,
                 concurrency=svc.tick_concurrency,
                 per_second=svc.send_per_second,

@@ -160,7 +160,7 @@ async def run_demo(
             if found is None or found.next_due_at is None:
                 phone.line("(no lesson is scheduled: finish /start, or /resume after a pause)")
             async with activity.working():
-                await run_tick(clock, services.lessons)
+                await run_tick(clock, services.delivery)
             await settle()
 
         phone.line("Bridges demo: you are Alex, chatting with Bridges on a pretend phone.")

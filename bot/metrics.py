@@ -174,7 +174,7 @@ def tick_finished(report: TickCounts, duration_s: float) -> None:
 
 
 def lesson_outcome(status: str, resend: bool) -> None:
-    """The tick's hook (LessonService.on_outcome): one recorded lesson send, as it happens."""
+    """The tick's hook (DeliveryService.on_outcome): one recorded lesson send, as it happens."""
     lesson_recorded(cast(Outcome, str(status)))
     if resend:
         lesson_recorded("resent")

@@ -37,7 +37,7 @@ def stop_claiming(app: BridgesApp) -> None:
     """
     svc = app.bot_data.get(SERVICES_KEY)
     if isinstance(svc, Services):
-        svc.lessons.stopping.set()
+        svc.delivery.stopping.set()
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Sends a claimed lesson through python-telegram-bot; implements scheduler.tick.Send.
+"""Sends a claimed lesson through python-telegram-bot; implements scheduler.delivery.Send.
 
 The lesson, its check-in question and the check-in's buttons travel as one
 message, so they arrive (or fail) together: a learner never gets a lesson
@@ -22,8 +22,8 @@ from bot.budget import BULK
 from bot.messages import compose
 from lessons.render import RenderedLesson
 from scheduler.claims import Claim
+from scheduler.delivery import SendResult
 from scheduler.states import SendStatus
-from scheduler.tick import SendResult
 
 
 class TelegramSender:

@@ -14,7 +14,7 @@ from telegram.ext import CallbackContext
 from bot.texts import Texts, texts
 from lessons.loader import Course
 from scheduler.clock import Clock
-from scheduler.tick import LessonService
+from scheduler.delivery import DeliveryService
 from storage.repo import Repo
 
 SERVICES_KEY = "bridges"
@@ -25,7 +25,7 @@ class Services:
     repo: Repo
     course: Course
     clock: Clock
-    lessons: LessonService
+    delivery: DeliveryService
     texts: Texts
     send_early: timedelta = timedelta(0)  # how early a busy minute's lessons may start
     tick_concurrency: int = 16  # sends in flight at once (scheduler.tick.concurrency_for)

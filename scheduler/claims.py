@@ -1,19 +1,19 @@
-"""What a claim is, and what the tick needs from storage to make and record one.
+"""What a claim is, what its outcome is, and what the tick needs from storage for both.
 
-The tick (scheduler/tick.py) works against `DeliveryStore`, a protocol that
-storage implements; so `scheduler` never imports `storage`, and `storage` may
-use the pure rules beside this module (due.py, streak.py) without a loop
-between the two packages.
+The tick (scheduler/tick.py) and the delivery (scheduler/delivery.py) work
+against `ClaimStore`, a protocol that storage implements (storage/repo.py); so
+`scheduler` never imports `storage`, and `storage` may use the pure rules
+beside this module (due.py, streak.py) without a loop between the packages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from scheduler.states import ClaimKind
+from scheduler.states import ClaimKind, SendStatus
 
 # A `sending` row whose lease is this old belongs to a process that died (or a
 # reply that never came): it is sent once more. The tick renews its own rows'
@@ -32,10 +32,12 @@ class DueSpan:
 
 @dataclass(frozen=True)
 class CourseEntry:
-    """What storage needs to know of a lesson: its id and its check-in kind, in course order."""
+    """What storage needs to know of a lesson: its id, its check-in kind, in course order,
+    and the earlier lessons whose answers it shows back or branches on (read with the claim)."""
 
     lesson_id: str
     checkin_kind: str
+    looks_back: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,30 @@ class Claim:
     # A missed day yesterday used a streak freeze: the lesson says so, kindly.
     freeze_used: bool = False
     streak: int = 0  # the streak the freeze kept
+    # The course's last lesson: once it is sent the learner's schedule ends.
+    final: bool = False
+    # The learner's earlier answers this lesson shows back or branches on (lesson id ->
+    # answer), read in the claim's own transaction so rendering never goes back to the
+    # database; missing ones are simply absent.
+    recalls: Mapping[str, str] = field(default_factory=dict)
 
 
-class DeliveryStore(Protocol):
-    """The storage side of the daily loop (implemented by storage.repo.Repo)."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one send came to, as storage records it for the claim that sent it.
+
+    `unknown` (no reply) is never recorded: the row stays `sending` and its
+    lease decides. `blocked` also sets the learner aside.
+    """
+
+    status: SendStatus
+    at: datetime
+    message_id: int | None = None
+    reason: str = ""
+
+
+class ClaimStore(Protocol):
+    """The storage side of the daily loop: claim, keep the lease, record (storage.repo.Repo)."""
 
     async def claim_due(
         self,
@@ -86,17 +108,7 @@ class DeliveryStore(Protocol):
 
     async def release(self, claims: Sequence[Claim]) -> None: ...
 
-    async def mark_sent(
-        self, claim: Claim, *, now: datetime, message_id: int, course_length: int
-    ) -> bool: ...
-
-    async def mark_failed(self, claim: Claim, *, reason: str, blocked: bool = False) -> bool: ...
-
-    async def mark_followup(
-        self, claim: Claim, *, now: datetime, message_id: int | None, failure: str = ""
-    ) -> bool: ...
-
-    async def recalled_answer(self, learner_id: int, lesson_id: str) -> str | None: ...
+    async def record_outcome(self, claim: Claim, outcome: Outcome) -> bool: ...
 
     async def oldest_due(self, now: datetime) -> datetime | None: ...
 

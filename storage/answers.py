@@ -26,17 +26,6 @@ MAX_ANSWER_LENGTH = 4096
 
 
 class AnswerStore(RepoBase):
-    async def recalled_answer(self, learner_id: int, lesson_id: str) -> str | None:
-        """The learner's own answer to an earlier lesson, for lessons that look back."""
-        async with self._reads() as session:
-            result = await session.exec(
-                select(Answer.value)
-                .join(Delivery, col(Delivery.id) == Answer.delivery_id)
-                .where(Delivery.learner_id == learner_id, Delivery.lesson_id == lesson_id)
-                .order_by(col(Delivery.round).desc())  # this round's answer, else the last one
-            )
-            return result.first()
-
     async def record_answer(
         self,
         learner_id: int,

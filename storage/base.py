@@ -1,4 +1,4 @@
-"""What every part of the repository shares: sessions, the learner lock, scheduling, retries.
+"""What every part of the repository shares: sessions, the learner view, retries.
 
 Two session makers: writes start SQLite's transaction with ``BEGIN
 IMMEDIATE`` (one writer, taken up front, so a claim never fails halfway from
@@ -12,20 +12,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduler.due import next_due_at, parse_daily_time
-from scheduler.states import DeliveryState, DueKind, LearnerStatus, Step
+from scheduler.states import LearnerStatus, Step
 from storage.db import READ_ONLY
 from storage.models import Delivery, Learner
-from storage.owed import newest_deliveries, owed_followup
+from storage.schedule import latest_delivery, lock_learner, reschedule
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -104,73 +101,15 @@ class RepoBase:
         )
         self._postgres = engine.dialect.name == "postgresql"
 
+    # The shared scheduling steps (storage/schedule.py), for the learner, answer and
+    # history modules that still run their transactions as methods.
     async def _lock(self, session: AsyncSession, learner_id: int) -> Learner | None:
-        """The learner row, locked for this transaction on PostgreSQL.
-
-        A settings change computes `next_due_at` from the newest delivery; the
-        lock makes it wait for a tick that is claiming this learner, so the two
-        never both schedule today. (SQLite's BEGIN IMMEDIATE already serialises.)
-        """
-        query = select(Learner).where(Learner.id == learner_id)
-        if self._postgres:
-            query = query.with_for_update()
-        return (await session.exec(query)).first()
+        return await lock_learner(session, learner_id)
 
     async def _reschedule(self, session: AsyncSession, learner: Learner, now: datetime) -> None:
-        """Set `next_due_at` from the learner's settings, pause and newest delivery.
-
-        NULL means "nothing to send": onboarding unfinished, stopped, blocked,
-        or paused without an end date. A finished course is found by the claim.
-        An evening check-in or snoozed lesson still owed today comes first
-        (the learner's one due instant, with `due_kind` saying which).
-        """
-        learner.due_kind = DueKind.LESSON
-        if (
-            learner.onboarding_step != Step.DONE
-            or learner.status != LearnerStatus.ACTIVE
-            or learner.timezone is None
-            or learner.daily_time is None
-        ):
-            learner.next_due_at = None
-            return
-        if learner.paused_since is not None and learner.paused_until is None:
-            learner.next_due_at = None
-            return
-        start = now
-        if learner.paused_until is not None and learner.paused_until > now:
-            start = learner.paused_until
-        last_day = await self._last_delivery_day(session, learner.id)
-        learner.next_due_at = next_due_at(
-            parse_daily_time(learner.daily_time), learner.timezone, start, after_day=last_day
-        )
-        if start == now:
-            # The newest delivery not failed: one still `sending` keeps its check-in owed.
-            newest = await newest_deliveries(session, [learner.id])
-            owed = owed_followup(learner, newest.get(learner.id), now)
-            if owed is not None and owed[0] < learner.next_due_at:
-                learner.next_due_at, learner.due_kind = owed
-
-    async def _last_delivery_day(self, session: AsyncSession, learner_id: int) -> date | None:
-        result = await session.exec(
-            select(func.max(Delivery.local_date)).where(
-                Delivery.learner_id == learner_id, Delivery.state != DeliveryState.FAILED
-            )
-        )
-        value = result.one()
-        return value if isinstance(value, date) else None
+        await reschedule(session, learner, now)
 
     async def _latest_delivery(
         self, session: AsyncSession, learner_id: int, *, sent_only: bool = False
     ) -> Delivery | None:
-        """The newest delivery by the local day it counts for; with `sent_only`, the newest sent.
-
-        A check-in stays open until the next lesson *arrives*, so answers look
-        only at sent deliveries: a failed or still-sending one closes nothing.
-        """
-        query = select(Delivery).where(Delivery.learner_id == learner_id)
-        if sent_only:
-            query = query.where(Delivery.state == DeliveryState.SENT)
-        result = await session.exec(
-            query.order_by(col(Delivery.local_date).desc(), col(Delivery.id).desc()).limit(1)
-        )
-        return result.first()
+        return await latest_delivery(session, learner_id, sent_only=sent_only)

@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 # Alembic needs a directory on disk; an installed wheel has one in site-packages.
 MIGRATIONS = Path(str(files("storage.migrations")))
@@ -31,6 +32,11 @@ READ_ONLY = "bridges_read_only"
 # pg_advisory_xact_lock key for migrations ("bridges" in ASCII, a fixed 64-bit number):
 # N processes starting together queue on it and the first one migrates.
 MIGRATION_LOCK_KEY = 0x62726964676573
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """Whether this session talks to PostgreSQL (SKIP LOCKED, unnest, greatest) or SQLite."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def normalise_url(url: str) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from storage.db import alembic_config
-from storage.deliveries import due_filter
+from storage.due import due_filter
 from storage.models import Learner
 
 # A database that does not answer within this is as good as down for a health check.

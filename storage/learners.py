@@ -174,3 +174,19 @@ class LearnerStore(RepoBase):
     async def count_learners(self) -> int:
         async with self._reads() as session:
             return int((await session.exec(select(func.count()).select_from(Learner))).one())
+
+    async def set_reflection(
+        self, learner_id: int, reflection_time: str | None, now: datetime
+    ) -> LearnerView | None:
+        """The evening check-in's time (``HH:MM``), or None to send it with the lesson.
+
+        An evening check-in still owed today moves to the new time (or comes
+        at once when turned off), through the same reschedule as every setting.
+        """
+        async with self._sessions.begin() as session:
+            learner = await self._lock(session, learner_id)
+            if learner is None:
+                return None
+            learner.reflection_time = reflection_time
+            await self._reschedule(session, learner, now)
+            return view(learner)

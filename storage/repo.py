@@ -3,23 +3,40 @@
 Handlers and the tick call `Repo` and get plain dataclasses back (storage.views,
 scheduler.claims); no session, query or ORM object leaves storage. Times are
 aware UTC instants passed in by the caller (the injected clock), never read
-here. The work is split along its seams, one module each:
+here. The delivery path is plain functions that take the session first, one
+module per step, in the order the data flows; `Repo` opens the transaction:
 
-    storage/learners.py    enrol, settings, pause, stop, block, delete
-    storage/deliveries.py  claim due learners, record outcomes (fenced), /today
-    storage/answers.py     check-in answers, streaks, progress
-    storage/followups.py   the evening check-in, snoozed lessons, auto-pause
-    storage/history.py     the learner's own history: chart points and /export
+    storage/due.py        who is due (one indexed range scan), the backlog
+    storage/claim.py      the claim: reserve due learners' deliveries as a set
+    storage/followups.py  ... of which evening check-ins and snoozed lessons
+    storage/silence.py    ... freezes, and the auto-pause note for who went silent
+    storage/recalls.py    ... and the earlier answers the claimed lessons show back
+    storage/lease.py      the one lease: reclaim, renew, release, settle (fenced)
+    storage/outcome.py    record what a send came to
+    storage/today.py      /today: today's lesson now, counted once
+
+Learners and their settings (storage/learners.py), answers and streaks
+(storage/answers.py) and the learner's own history (storage/history.py) are
+mixed in below.
 """
 
 from __future__ import annotations
 
-from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
+from scheduler.freeze import AUTO_PAUSE_AFTER
+from storage import claim, due, lease, outcome, recalls, snooze, today
 from storage.answers import MAX_ANSWER_LENGTH, AnswerStore
-from storage.deliveries import MAX_RESENDS, DeliveryStore
+from storage.base import retrying
 from storage.history import HistoryStore, ScalePoint
 from storage.learners import LearnerStore
-from storage.views import AnswerOutcome, LearnerView, Progress, TodayOutcome
+from storage.lease import MAX_RESENDS
+from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -29,6 +46,7 @@ __all__ = [
     "Claim",
     "CourseEntry",
     "LearnerView",
+    "Outcome",
     "Progress",
     "Repo",
     "ScalePoint",
@@ -36,5 +54,91 @@ __all__ = [
 ]
 
 
-class Repo(LearnerStore, DeliveryStore, AnswerStore, HistoryStore):
-    """Bridges' storage, built on one engine; safe to share across tasks."""
+class Repo(LearnerStore, AnswerStore, HistoryStore):
+    """Bridges' storage, built on one engine; safe to share across tasks.
+
+    It is the tick's `scheduler.claims.ClaimStore`.
+    """
+
+    async def claim_due(
+        self,
+        now: datetime,
+        course: Sequence[CourseEntry],
+        *,
+        batch: int = 100,
+        lease: timedelta = DEFAULT_LEASE,
+        early: timedelta = timedelta(0),
+        auto_pause_after: int = AUTO_PAUSE_AFTER,
+    ) -> list[Claim]:
+        """The claim (storage/claim.py), committed before anything is sent."""
+        async with self._sessions.begin() as session:
+            return await claim.claim_due(
+                session,
+                now,
+                course,
+                batch=batch,
+                lease=lease,
+                early=early,
+                auto_pause_after=auto_pause_after,
+            )
+
+    async def renew_leases(self, claims: Sequence[Claim], now: datetime) -> None:
+        """Keep the lease of claims still in flight fresh, so only dead work ever expires."""
+        if claims:
+            async with self._sessions.begin() as session:
+                await lease.renew(session, claims, now)
+
+    async def release(self, claims: Sequence[Claim]) -> None:
+        """Hand back claims never sent (the process is stopping): any tick takes them at once."""
+        if claims:
+            async with self._sessions.begin() as session:
+                await lease.release(session, claims)
+
+    async def record_outcome(self, claim: Claim, result: Outcome) -> bool:
+        """Record what a send came to, fenced; False when it was not stored (taken over, gone).
+
+        Retried on a transient database error for up to half a lease: recording
+        is idempotent under its fence, so running it twice changes nothing.
+        """
+
+        async def record() -> bool:
+            async with self._sessions.begin() as session:
+                return await outcome.record_outcome(session, claim, result)
+
+        stored = await retrying(
+            record, what=f"recording {claim.kind} of delivery {claim.delivery_id}"
+        )
+        if not stored:
+            log.warning(
+                "delivery %s: %s %s, but its claim was taken over: not recorded",
+                claim.delivery_id,
+                claim.kind,
+                result.status,
+            )
+        return stored
+
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        async with self._reads() as session:
+            return await due.oldest_due(session, now)
+
+    async def due_span(self, now: datetime, early: timedelta) -> DueSpan:
+        async with self._reads() as session:
+            return await due.due_span(session, now, early)
+
+    async def deliver_today(
+        self, learner_id: int, now: datetime, course: Sequence[CourseEntry]
+    ) -> TodayOutcome:
+        async with self._sessions.begin() as session:
+            return await today.deliver_today(session, learner_id, now, course)
+
+    async def snooze(
+        self, learner_id: int, delivery_id: int, choice: str, now: datetime
+    ) -> SnoozeOutcome:
+        async with self._sessions.begin() as session:
+            return await snooze.snooze(session, learner_id, delivery_id, choice, now)
+
+    async def recalled_answers(self, learner_id: int, lesson_ids: Iterable[str]) -> dict[str, str]:
+        """The learner's own answers to these earlier lessons (/lesson N shows them back)."""
+        async with self._reads() as session:
+            found = await recalls.recalled_answers(session, {learner_id: set(lesson_ids)})
+            return found.get(learner_id, {})

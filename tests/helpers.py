@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from scheduler.claims import Claim, Outcome
+from scheduler.states import SendStatus
 from storage.repo import CourseEntry, LearnerView, Repo
+
+# When a refusal is recorded does not matter: only a sent lesson keeps its instant.
+REFUSED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class SettableClock:
@@ -56,3 +61,14 @@ async def make_learner(
     view = await repo.get_learner(learner_id)
     assert view is not None
     return view
+
+
+async def record_sent(repo: Repo, claim: Claim, *, now: datetime, message_id: int) -> bool:
+    """Record a claim of any kind as sent, as the delivery does after Telegram's reply."""
+    return await repo.record_outcome(claim, Outcome(SendStatus.SENT, now, message_id))
+
+
+async def record_failed(repo: Repo, claim: Claim, *, reason: str, blocked: bool = False) -> bool:
+    """Record a definite refusal (403 when `blocked`), as the delivery does."""
+    status = SendStatus.BLOCKED if blocked else SendStatus.FAILED
+    return await repo.record_outcome(claim, Outcome(status, REFUSED_AT, reason=reason))

@@ -103,7 +103,7 @@ async def bench_checkin(
             replies = Replies()
             sandbox.add_listener(replies)
             async with running_bridges(sandbox, database, clock, telegram_pace=True) as app:
-                lessons = services_of(app).lessons
+                lessons = services_of(app).delivery
                 say(f"sending {len(answerers)} first lessons at Telegram's pace ...")
                 await run_tick(clock, lessons)
                 replies.lessons = 0

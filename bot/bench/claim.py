@@ -17,7 +17,7 @@ from typing import Any
 from bot.bench.common import Progress, machine, percentile, pyplot, save, say
 from lessons.loader import load_course
 from scheduler.clock import system_clock
-from scheduler.tick import course_outline
+from scheduler.delivery import course_outline
 from storage.seed import DEFAULT_POSTGRES_URL, bench_database
 
 

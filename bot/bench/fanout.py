@@ -156,7 +156,7 @@ async def bench_fanout(
             async with running_bridges(
                 sandbox, database, system_clock, telegram_pace=telegram_pace
             ) as app:
-                lessons = services_of(app).lessons
+                lessons = services_of(app).delivery
                 progress = Progress("fanout", learners)
                 tick_began = time.perf_counter()
                 profiler = cProfile.Profile() if profile else None

@@ -158,7 +158,7 @@ async def _clean_tick(sandbox: Sandbox, database: BenchDatabase, course: Course)
     async with app:
         services = app.bot_data[SERVICES_KEY]
         assert isinstance(services, Services)
-        report = await run_tick(services.clock, services.lessons)
+        report = await run_tick(services.clock, services.delivery)
     return report.resent
 
 

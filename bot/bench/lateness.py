@@ -4,7 +4,7 @@
 everyone picking 07:00 would). At Telegram's 30 messages a second a hundred
 thousand of them take about 55 minutes to send, so time is simulated: the real
 repository and claim (`storage.repo.Repo.claim_due`, on a bench database), the
-real `scheduler.tick.run_tick` and `LessonService` (render, record), and a
+real `scheduler.tick.run_tick` and `DeliveryService` (render, send, record), and a
 virtual clock that moves 1/per_second with every send. The fake Send records
 each lesson's virtual send time; lateness = send time - due time (negative:
 early).
@@ -34,8 +34,9 @@ from bot.bench.common import Progress, machine, percentile, pyplot, save, say
 from lessons.loader import load_course
 from lessons.render import RenderedLesson, Renderer
 from scheduler.claims import Claim
+from scheduler.delivery import DeliveryService, SendResult
 from scheduler.states import SendStatus
-from scheduler.tick import LessonService, SendResult, run_tick
+from scheduler.tick import run_tick
 from storage.seed import DEFAULT_POSTGRES_URL, bench_database
 
 # The busy minute: a fixed instant, so runs compare; nothing here reads the system clock.
@@ -149,7 +150,7 @@ async def simulate(
         clock = VirtualClock(MINUTE - early - timedelta(seconds=TICK_SECONDS))
         progress = Progress(label, learners)
         send = TimedSend(clock, per_second, progress)
-        service = LessonService(database.repo, Renderer(course), send)
+        service = DeliveryService(database.repo, Renderer(course), send)
         while len(send.lateness) < learners:
             began = clock()
             await run_tick(

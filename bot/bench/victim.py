@@ -43,7 +43,7 @@ async def tick_once(args: argparse.Namespace) -> None:
             services = app.bot_data[SERVICES_KEY]
             assert isinstance(services, Services)
             await run_tick(
-                services.clock, services.lessons, batch=args.batch, concurrency=args.concurrency
+                services.clock, services.delivery, batch=args.batch, concurrency=args.concurrency
             )
     finally:
         await engine.dispose()

@@ -26,7 +26,7 @@ async def today(update: Update, context: Context) -> None:
     if learner is None:
         return
     svc = services(context)
-    outcome = await svc.repo.deliver_today(learner.id, svc.clock(), svc.lessons.outline)
+    outcome = await svc.repo.deliver_today(learner.id, svc.clock(), svc.delivery.outline)
     if outcome.kind == "not_ready":
         await reply(update, say(learner.language, "error-not-ready"))
         await continue_onboarding(update, learner)
@@ -39,10 +39,10 @@ async def today(update: Update, context: Context) -> None:
         return
     if outcome.kind == "again":
         await reply(update, say(learner.language, "lesson-again"))
-        rendered = await svc.lessons.render(outcome.claim)
-        await svc.lessons.send(outcome.claim, rendered, bulk=False)
+        rendered = svc.delivery.render(outcome.claim)
+        await svc.delivery.send(outcome.claim, rendered, bulk=False)
         return
-    await svc.lessons.deliver_now(outcome.claim, svc.clock)
+    await svc.delivery.deliver_now(outcome.claim, svc.clock)
 
 
 async def first_lesson_button(
@@ -75,8 +75,9 @@ async def lesson_again(update: Update, context: Context) -> None:
     if not await svc.repo.delivered_lesson(learner.id, lesson.id):
         await reply(update, say(learner.language, "lesson-not-yet", day=day))
         return
-    rendered = await svc.lessons.render_lesson(
-        lesson, learner_id=learner.id, name=learner.first_name, timezone=learner.timezone
+    answers = await svc.repo.recalled_answers(learner.id, lesson.looks_back())
+    rendered = svc.delivery.renderer.render(
+        lesson, name=learner.first_name, answers=answers, timezone=learner.timezone
     )
     await reply(update, say(learner.language, "lesson-revisit", day=day))
     await reply(update, rendered.lesson_html)

@@ -52,5 +52,5 @@ async def test_auto_pause_after_reaches_the_tick(db: AsyncEngine) -> None:
     )
     services = app.bot_data[SERVICES_KEY]
     assert isinstance(services, Services)
-    assert services.lessons.auto_pause_after == 3
+    assert services.delivery.auto_pause_after == 3
     assert Settings(_env_file=None).auto_pause_after == 5

@@ -101,7 +101,7 @@ class Bridges:
         services = self.app.bot_data[SERVICES_KEY]
         assert isinstance(services, Services)
         async with self.activity.working():
-            report = await run_tick(self.clock, services.lessons)
+            report = await run_tick(self.clock, services.delivery)
         await self.settle()
         return report
 

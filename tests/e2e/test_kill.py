@@ -88,7 +88,7 @@ async def _clean_tick(sandbox: Sandbox, engine: AsyncEngine, course: Course, clo
     async with app:
         services = app.bot_data[SERVICES_KEY]
         assert isinstance(services, Services)
-        return await run_tick(clock, services.lessons)
+        return await run_tick(clock, services.delivery)
 
 
 @pytest.mark.parametrize(("point", "passes"), ROUNDS, ids=[f"{p}:{n}" for p, n in ROUNDS])

@@ -145,10 +145,10 @@ async def test_a_stopped_learner_who_blocks_stays_stopped(bridges: Bridges, sand
     assert isinstance(services, Services)
     bridges.clock.now = DUE
     # The tick has claimed Alex's lesson when he says /stop and blocks the bot.
-    [claim] = await bridges.repo.claim_due(DUE, services.lessons.outline)
+    [claim] = await bridges.repo.claim_due(DUE, services.delivery.outline)
     await bridges.say(alex, "/stop")
     alex.blocked = True
-    result = await services.lessons.deliver(claim, bridges.clock)
+    result = await services.delivery.deliver(claim, bridges.clock)
     assert result.status == "blocked"
     assert (await _deliveries(bridges, 1001))[0][0] == "failed"
     learner = await bridges.repo.get_learner(1001)

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from lessons.loader import Course, load_course
 from lessons.render import RenderedLesson, Renderer
-from scheduler.claims import DEFAULT_LEASE, Claim
+from scheduler.claims import DEFAULT_LEASE, Claim, Outcome
+from scheduler.delivery import DeliveryService, SendResult, course_outline
 from scheduler.states import ClaimKind, DeliveryState, SendStatus
-from scheduler.tick import LessonService, SendResult, course_outline, run_tick
+from scheduler.tick import run_tick
 from storage.repo import Repo
-from tests.helpers import SettableClock, make_learner
+from tests.helpers import SettableClock, make_learner, record_sent
 
 DUE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
 COURSE: Course = load_course()
@@ -37,8 +38,8 @@ class ScriptedSend:
         return self.outcome(claim)
 
 
-def _service(repo: Repo, send: ScriptedSend) -> LessonService:
-    return LessonService(repo, Renderer(COURSE), send)
+def _service(repo: Repo, send: ScriptedSend) -> DeliveryService:
+    return DeliveryService(repo, Renderer(COURSE), send)
 
 
 async def _states(repo: Repo) -> dict[int, str]:
@@ -93,14 +94,14 @@ async def test_definite_refusals_are_recorded_and_one_learner_never_stops_the_ot
 async def test_a_record_that_fails_does_not_abort_the_tick(repo: Repo, clock: SettableClock):
     for learner_id in (1, 2):
         await make_learner(repo, clock.now, learner_id=learner_id)
-    original = repo.mark_sent
+    original = repo.record_outcome
 
-    async def flaky_mark_sent(claim: Claim, **kwargs: object) -> bool:
+    async def flaky_record(claim: Claim, outcome: Outcome) -> bool:
         if claim.learner_id == 1:
             raise ConnectionResetError("database went away")
-        return await original(claim, **kwargs)  # type: ignore[arg-type]
+        return await original(claim, outcome)
 
-    repo.mark_sent = flaky_mark_sent  # type: ignore[method-assign]
+    repo.record_outcome = flaky_record  # type: ignore[method-assign]
     clock.now = DUE
     sent = ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=3))
     report = await run_tick(clock, _service(repo, sent))
@@ -113,7 +114,7 @@ async def test_stopping_hands_back_what_it_has_not_sent_and_claims_nothing_more(
 ):
     for learner_id in range(1, 7):
         await make_learner(repo, clock.now, learner_id=learner_id)
-    service: LessonService
+    service: DeliveryService
 
     def outcome(_: Claim) -> SendResult:
         service.stopping.set()  # SIGTERM arrives while the first send is in flight
@@ -236,7 +237,7 @@ async def test_each_recorded_outcome_is_reported_as_it_happens(repo: Repo, clock
     """Metrics move during a long tick, not only at its end (and a killed tick still counted)."""
     await make_learner(repo, clock.now)
     seen: list[tuple[str, bool]] = []
-    service = LessonService(
+    service = DeliveryService(
         repo,
         Renderer(COURSE),
         ScriptedSend(lambda _: SendResult(SendStatus.SENT, message_id=1)),
@@ -254,15 +255,15 @@ async def test_stopping_still_sends_the_auto_pause_notes_it_claimed(
     for learner_id in (1, 2):
         await make_learner(repo, clock.now, learner_id=learner_id)
     for claim in await repo.claim_due(DUE, course_outline(COURSE)):
-        assert await repo.mark_sent(claim, now=DUE, message_id=1, course_length=COURSE.length)
-    service: LessonService
+        assert await record_sent(repo, claim, now=DUE, message_id=1)
+    service: DeliveryService
 
     def outcome(_: Claim) -> SendResult:
         service.stopping.set()  # SIGTERM arrives while the first note is in flight
         return SendResult(SendStatus.SENT, message_id=2)
 
     send = ScriptedSend(outcome)
-    service = LessonService(repo, Renderer(COURSE), send, auto_pause_after=1)
+    service = DeliveryService(repo, Renderer(COURSE), send, auto_pause_after=1)
     clock.now = DUE + timedelta(days=1)
     report = await run_tick(clock, service, concurrency=1)
     assert [claim.kind for claim in send.sent] == [ClaimKind.PAUSE_NOTE] * 2
@@ -274,7 +275,7 @@ async def test_a_follow_up_taken_over_after_its_lease_is_not_counted_recorded(
 ):
     await make_learner(repo, clock.now, reflection_time="20:00")
     (lesson,) = await repo.claim_due(DUE, course_outline(COURSE))
-    assert await repo.mark_sent(lesson, now=DUE, message_id=1, course_length=COURSE.length)
+    assert await record_sent(repo, lesson, now=DUE, message_id=1)
     evening = DUE + timedelta(hours=12)
     (held,) = await repo.claim_due(evening, course_outline(COURSE))
     (taken,) = await repo.claim_due(evening + DEFAULT_LEASE * 2, course_outline(COURSE))
@@ -282,6 +283,54 @@ async def test_a_follow_up_taken_over_after_its_lease_is_not_counted_recorded(
     service = _service(repo, ScriptedSend(lambda _: SendResult(SendStatus.SENT)))
     assert not await service.record(held, SendResult(SendStatus.SENT, message_id=3), clock)
     assert await service.record(taken, SendResult(SendStatus.SENT, message_id=4), clock)
+
+
+async def test_a_lesson_taken_over_after_its_lease_is_neither_recorded_nor_counted(
+    repo: Repo, clock: SettableClock
+):
+    await make_learner(repo, clock.now)
+    (held,) = await repo.claim_due(DUE, course_outline(COURSE))
+    (taken,) = await repo.claim_due(DUE + DEFAULT_LEASE * 2, course_outline(COURSE))
+    assert taken.kind == ClaimKind.LESSON and taken.attempt == held.attempt + 1
+    counted: list[tuple[SendStatus, bool]] = []
+    service = DeliveryService(
+        repo,
+        Renderer(COURSE),
+        ScriptedSend(lambda _: SendResult(SendStatus.SENT)),
+        on_outcome=lambda status, resend: counted.append((status, resend)),
+    )
+    late = await service.deliver(held, clock)  # the stale holder's send
+    assert late.status == SendStatus.SENT and not late.recorded
+    assert counted == []  # the metrics count only what was stored
+    assert (await service.deliver(taken, clock)).recorded
+    assert counted == [(SendStatus.SENT, True)]
+
+
+async def test_rendering_reads_nothing_but_the_claim(repo: Repo, clock: SettableClock):
+    """Recalled answers come with the claim: the delivery renders without the database."""
+    review = next(lesson for lesson in COURSE.lessons["en"] if len(lesson.recall) > 1)
+    answers = {lesson_id: "my own <words>" for lesson_id in review.recall}
+
+    class NoDatabase:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"rendering asked storage for {name}")
+
+    service = DeliveryService(
+        NoDatabase(), Renderer(COURSE), ScriptedSend(lambda _: SendResult(SendStatus.SENT))
+    )
+    claim = Claim(
+        delivery_id=1,
+        attempt=1,
+        learner_id=1,
+        first_name="Alex",
+        language="en",
+        lesson_id=review.id,
+        lesson_day=1,
+        local_date=DUE.date(),
+        recalls=answers,
+    )
+    rendered = service.render(claim)
+    assert "my own &lt;words&gt;" in rendered.lesson_html
 
 
 async def test_the_send_window_leaves_out_the_spread_the_learners_chose(

@@ -18,7 +18,7 @@ from scheduler.claims import CourseEntry
 from scheduler.states import DeliveryState, LearnerStatus
 from storage.base import retrying
 from storage.repo import DEFAULT_LEASE, Repo
-from tests.helpers import COURSE, SettableClock, make_learner
+from tests.helpers import COURSE, SettableClock, make_learner, record_failed, record_sent
 
 # 2026-03-02 07:00 UTC is 08:00 in Amsterdam, the helpers' learner's time.
 DUE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -40,12 +40,12 @@ async def test_a_sender_past_its_lease_cannot_record_over_the_new_owner(
     later = DUE + DEFAULT_LEASE + timedelta(seconds=1)
     [new] = await repo.claim_due(later, COURSE)  # the lease expired: another process took it
     assert new.delivery_id == old.delivery_id and new.attempt == old.attempt + 1
-    assert await repo.mark_failed(old, reason="late 429") is False
+    assert await record_failed(repo, old, reason="late 429") is False
     assert await _state(repo, old.delivery_id) == DeliveryState.SENDING
-    assert await repo.mark_sent(new, now=later, message_id=7, course_length=len(COURSE))
+    assert await record_sent(repo, new, now=later, message_id=7)
     # The stale sender wakes up again: it can neither fail nor re-send the recorded row.
-    assert await repo.mark_failed(old, reason="late") is False
-    assert await repo.mark_sent(old, now=later, message_id=8, course_length=len(COURSE)) is False
+    assert await record_failed(repo, old, reason="late") is False
+    assert await record_sent(repo, old, now=later, message_id=8) is False
     assert await _state(repo, old.delivery_id) == DeliveryState.SENT
 
 
@@ -66,7 +66,7 @@ async def test_editing_the_course_strands_nobody(repo: Repo, clock: SettableCloc
     day = DUE
     for _ in range(2):  # both have had opening-1 and empathy-1
         for claim in await repo.claim_due(day, COURSE):
-            await repo.mark_sent(claim, now=day, message_id=1, course_length=len(COURSE))
+            await record_sent(repo, claim, now=day, message_id=1)
         day += timedelta(days=1)
     edited = [
         CourseEntry("empathy-1", "scale"),  # moved first
@@ -80,7 +80,7 @@ async def test_editing_the_course_strands_nobody(repo: Repo, clock: SettableCloc
         (2, "intro-2", 2),
     ]
     for claim in claims:
-        await repo.mark_sent(claim, now=day, message_id=2, course_length=len(edited))
+        await record_sent(repo, claim, now=day, message_id=2)
     day += timedelta(days=1)
     assert {c.lesson_id for c in await repo.claim_due(day, edited)} == {"empathy-3"}
 
@@ -89,7 +89,7 @@ async def test_stop_then_a_403_leaves_the_learner_stopped(repo: Repo, clock: Set
     await make_learner(repo, clock.now)
     [claim] = await repo.claim_due(DUE, COURSE)
     await repo.stop(1001)  # /stop while the lesson is on its way
-    assert await repo.mark_failed(claim, reason="Forbidden: bot was blocked", blocked=True)
+    assert await record_failed(repo, claim, reason="Forbidden: bot was blocked", blocked=True)
     learner = await repo.get_learner(1001)
     assert learner is not None and learner.status == LearnerStatus.STOPPED
     # Unblocking the bot later does not bring back someone who said stop.
@@ -207,7 +207,7 @@ async def test_today_after_an_early_claim_for_tomorrow_sends_no_second_lesson(
     late_evening = datetime(2026, 3, 2, 22, 57, tzinfo=UTC)  # 23:57 in Amsterdam
     [early] = await repo.claim_due(late_evening, COURSE, early=timedelta(minutes=10))
     assert early.local_date == date(2026, 3, 3)
-    await repo.mark_sent(early, now=late_evening, message_id=1, course_length=len(COURSE))
+    await record_sent(repo, early, now=late_evening, message_id=1)
     today = await repo.deliver_today(1001, late_evening + timedelta(minutes=1), COURSE)
     assert today.kind == "again" and today.claim is not None
     assert today.claim.lesson_id == early.lesson_id  # the same lesson shown again

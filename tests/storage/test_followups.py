@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from scheduler.states import ClaimKind, DueKind
 from storage.repo import DEFAULT_LEASE, CourseEntry, Repo
-from tests.helpers import COURSE, SettableClock, make_learner
+from tests.helpers import COURSE, SettableClock, make_learner, record_failed, record_sent
 
 MORNING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
 EVENING = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # 20:00 in Amsterdam
@@ -23,7 +23,7 @@ async def _morning(repo: Repo, clock: SettableClock, *, reflection: str | None =
     await make_learner(repo, clock.now, reflection_time=reflection)
     (claim,) = await repo.claim_due(MORNING, COURSE)
     assert claim.checkin_apart is (reflection is not None)
-    assert await repo.mark_sent(claim, now=MORNING, message_id=1, course_length=len(COURSE))
+    assert await record_sent(repo, claim, now=MORNING, message_id=1)
     return claim.delivery_id
 
 
@@ -49,9 +49,9 @@ async def test_the_evening_check_in_is_claimed_once_and_recorded_fenced(
     ]
     assert await _due(repo) == (datetime(2026, 3, 3, 7, 0, tzinfo=UTC), DueKind.LESSON)
     stale = replace(claims[0], attempt=0)
-    assert not await repo.mark_followup(stale, now=EVENING, message_id=2)
-    assert await repo.mark_followup(claims[0], now=EVENING, message_id=2)
-    assert not await repo.mark_followup(claims[0], now=EVENING, message_id=2)  # once
+    assert not await record_sent(repo, stale, now=EVENING, message_id=2)
+    assert await record_sent(repo, claims[0], now=EVENING, message_id=2)
+    assert not await record_sent(repo, claims[0], now=EVENING, message_id=2)  # once
     outcome = await repo.record_answer(1001, delivery_id, "sent", EVENING, accepts=_accept_all)
     assert outcome.status == "recorded" and outcome.streaks.current == 1
 
@@ -68,15 +68,15 @@ async def test_a_lost_check_in_is_sent_once_more_under_a_new_attempt(
         lost.delivery_id,
         2,
     )
-    assert not await repo.mark_followup(lost, now=later, message_id=3)  # fenced out
-    assert await repo.mark_followup(again, now=later, message_id=3)
+    assert not await record_sent(repo, lost, now=later, message_id=3)  # fenced out
+    assert await record_sent(repo, again, now=later, message_id=3)
     assert await repo.claim_due(later + DEFAULT_LEASE * 2, COURSE) == []
 
 
 async def test_a_lesson_that_failed_has_no_evening_check_in(repo: Repo, clock: SettableClock):
     await make_learner(repo, clock.now, reflection_time="20:00")
     (claim,) = await repo.claim_due(MORNING, COURSE)
-    assert await repo.mark_failed(claim, reason="Bad Request")
+    assert await record_failed(repo, claim, reason="Bad Request")
     assert await repo.claim_due(EVENING, COURSE) == []
     assert await _due(repo) == (datetime(2026, 3, 3, 7, 0, tzinfo=UTC), DueKind.LESSON)
 
@@ -97,7 +97,7 @@ async def test_a_snoozed_lesson_comes_once_then_the_evening_check_in(
         delivery_id,
         True,
     )
-    assert await repo.mark_followup(resend, now=soon + timedelta(hours=1), message_id=5)
+    assert await record_sent(repo, resend, now=soon + timedelta(hours=1), message_id=5)
     assert await _due(repo) == (EVENING, DueKind.CHECKIN)
     (checkin,) = await repo.claim_due(EVENING, COURSE)
     assert checkin.kind == ClaimKind.CHECKIN
@@ -110,7 +110,7 @@ async def test_snoozed_until_the_evening_the_lesson_brings_its_check_in(
     assert (await repo.snooze(1001, delivery_id, "e", MORNING)).until == EVENING
     (resend,) = await repo.claim_due(EVENING, COURSE)
     assert (resend.kind, resend.checkin_apart) == (ClaimKind.SNOOZED, False)
-    assert await repo.mark_followup(resend, now=EVENING, message_id=6)
+    assert await record_sent(repo, resend, now=EVENING, message_id=6)
     assert await repo.claim_due(EVENING + timedelta(minutes=1), COURSE) == []
     outcome = await repo.record_answer(1001, delivery_id, "sent", EVENING, accepts=_accept_all)
     assert outcome.status == "recorded"  # the check-in came with the snoozed lesson
@@ -130,7 +130,7 @@ async def test_silence_pauses_once_and_an_answer_ends_it(repo: Repo, clock: Sett
     for day in range(5):
         now = MORNING + timedelta(days=day)
         (claim,) = await repo.claim_due(now, course, auto_pause_after=5)
-        assert await repo.mark_sent(claim, now=now, message_id=day, course_length=len(course))
+        assert await record_sent(repo, claim, now=now, message_id=day)
         last = claim.delivery_id
     sixth = MORNING + timedelta(days=5)
     (note,) = await repo.claim_due(sixth, course, auto_pause_after=5)
@@ -162,7 +162,7 @@ async def test_today_with_an_evening_ahead_leaves_the_check_in_for_the_evening(
     await make_learner(repo, clock.now, reflection_time="20:00")
     outcome = await repo.deliver_today(1001, MORNING, COURSE)
     assert outcome.kind == "new" and outcome.claim is not None and outcome.claim.checkin_apart
-    assert await repo.mark_sent(outcome.claim, now=MORNING, message_id=1, course_length=4)
+    assert await record_sent(repo, outcome.claim, now=MORNING, message_id=1)
     assert await _due(repo) == (EVENING, DueKind.CHECKIN)
     # A pause keeps it from coming; resuming the same day brings it back.
     await repo.pause(1001, MORNING)
@@ -181,7 +181,7 @@ async def test_an_old_check_in_is_never_asked_a_day_late(repo: Repo, clock: Sett
     await repo.resume(1001, tomorrow - timedelta(minutes=1))
     assert await _due(repo) == (tomorrow, DueKind.LESSON)
     (lesson,) = await repo.claim_due(tomorrow, COURSE)
-    assert await repo.mark_failed(lesson, reason="Bad Request")  # day 2's lesson never arrives
+    assert await record_failed(repo, lesson, reason="Bad Request")  # day 2's lesson never arrives
     # Day 2's evening finds only day 1's lesson, whose check-in is a day late: not asked.
     assert await repo.claim_due(EVENING + timedelta(days=1), COURSE) == []
     assert await _due(repo) == (tomorrow + timedelta(days=1), DueKind.LESSON)
@@ -222,9 +222,9 @@ async def test_a_lesson_failed_today_is_not_retried_by_its_evening(
     """Yesterday's check-in is stale and today's lesson failed: next is tomorrow's lesson."""
     await _morning(repo, clock)
     (checkin,) = await repo.claim_due(EVENING, COURSE)
-    assert await repo.mark_followup(checkin, now=EVENING, message_id=2)
+    assert await record_sent(repo, checkin, now=EVENING, message_id=2)
     (claim,) = await repo.claim_due(NEXT_NINE - timedelta(hours=1), COURSE)
-    assert await repo.mark_failed(claim, reason="Bad Request")
+    assert await record_failed(repo, claim, reason="Bad Request")
     assert await repo.claim_due(EVENING + timedelta(days=1), COURSE) == []
     assert await _due(repo) == (NEXT_NINE + timedelta(days=1) - timedelta(hours=1), "lesson")
 
@@ -255,7 +255,7 @@ async def test_a_lesson_still_sending_at_the_evening_keeps_its_check_in(
     later = lesson_at + DEFAULT_LEASE + timedelta(seconds=1)
     (again,) = await repo.claim_due(later, COURSE)
     assert again.resend and again.checkin_apart
-    assert await repo.mark_sent(again, now=later, message_id=5, course_length=len(COURSE))
+    assert await record_sent(repo, again, now=later, message_id=5)
     (checkin,) = await repo.claim_due(later + timedelta(minutes=5), COURSE)
     assert (checkin.kind, checkin.delivery_id) == (ClaimKind.CHECKIN, claim.delivery_id)
 
@@ -279,7 +279,7 @@ async def test_today_while_paused_sends_the_check_in_with_the_lesson(
     outcome = await repo.deliver_today(1001, MORNING, COURSE)
     assert outcome.kind == "new" and outcome.claim is not None
     assert not outcome.claim.checkin_apart
-    assert await repo.mark_sent(outcome.claim, now=MORNING, message_id=1, course_length=4)
+    assert await record_sent(repo, outcome.claim, now=MORNING, message_id=1)
     answer = await repo.record_answer(
         1001, outcome.claim.delivery_id, "x", MORNING + timedelta(hours=1), accepts=_accept_all
     )
@@ -308,8 +308,8 @@ async def test_release_hands_back_follow_ups_through_their_own_columns(
     (again,) = await repo.claim_due(EVENING + timedelta(seconds=1), COURSE)
     assert (again.kind, again.delivery_id) == (ClaimKind.CHECKIN, held.delivery_id)
     assert again.attempt == held.attempt + 1
-    assert not await repo.mark_followup(held, now=EVENING, message_id=2)
-    assert await repo.mark_followup(again, now=EVENING, message_id=2)
+    assert not await record_sent(repo, held, now=EVENING, message_id=2)
+    assert await record_sent(repo, again, now=EVENING, message_id=2)
 
 
 async def test_release_hands_back_a_snoozed_lesson(repo: Repo, clock: SettableClock):

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from storage.db import downgrade_schema, normalise_url, upgrade_schema
 from storage.repo import Repo
-from tests.helpers import COURSE, make_learner
+from tests.helpers import COURSE, make_learner, record_sent
 
 MORNING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
 
@@ -69,7 +69,7 @@ async def test_downgrading_the_week_moves_an_evening_due_instant_to_the_next_les
     repo = Repo(db)
     await make_learner(repo, MORNING - timedelta(hours=1), reflection_time="20:00")
     (claim,) = await repo.claim_due(MORNING, COURSE)
-    assert await repo.mark_sent(claim, now=MORNING, message_id=1, course_length=len(COURSE))
+    assert await record_sent(repo, claim, now=MORNING, message_id=1)
     await downgrade_schema(db, "0002")
     async with db.connect() as connection:
         (due,) = (await connection.exec_driver_sql("SELECT next_due_at FROM learner")).one()

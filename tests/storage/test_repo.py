@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from scheduler.states import DeliveryState, LearnerStatus, Step
 from storage.repo import DEFAULT_LEASE, MAX_RESENDS, Repo
-from tests.helpers import COURSE, SettableClock, make_learner
+from tests.helpers import COURSE, SettableClock, make_learner, record_failed, record_sent
 
 # 2026-03-02 06:00 UTC is 07:00 in Amsterdam (CET, UTC+1).
 
@@ -21,12 +21,7 @@ def _accept_all(_lesson_id: str, _value: str) -> bool:
 async def _deliver(repo: Repo, now: datetime) -> list[int]:
     claims = await repo.claim_due(now, COURSE)
     for claim in claims:
-        await repo.mark_sent(
-            claim,
-            now=now,
-            message_id=1,
-            course_length=len(COURSE),
-        )
+        await record_sent(repo, claim, now=now, message_id=1)
     return [claim.delivery_id for claim in claims]
 
 
@@ -68,12 +63,12 @@ async def test_course_moves_on_only_after_a_sent_lesson(repo: Repo, clock: Setta
     await make_learner(repo, clock.now)
     day1 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     [claim] = await repo.claim_due(day1, COURSE)
-    await repo.mark_failed(claim, reason="network down")
+    await record_failed(repo, claim, reason="network down")
     day2 = day1 + timedelta(days=1)
     [again] = await repo.claim_due(day2, COURSE)
     assert again.lesson_id == "opening-1"  # the failed lesson is tried again, same row
     assert again.delivery_id == claim.delivery_id
-    await repo.mark_sent(again, now=day2, message_id=5, course_length=4)
+    await record_sent(repo, again, now=day2, message_id=5)
     [third] = await repo.claim_due(day2 + timedelta(days=1), COURSE)
     assert third.lesson_id == "empathy-1"
 
@@ -99,12 +94,7 @@ async def test_today_counts_once_and_moves_the_next_lesson_to_tomorrow(
     await make_learner(repo, clock.now, daily_time="20:00")
     first = await repo.deliver_today(1001, clock.now, COURSE)
     assert first.kind == "new" and first.claim is not None
-    await repo.mark_sent(
-        first.claim,
-        now=clock.now,
-        message_id=1,
-        course_length=4,
-    )
+    await record_sent(repo, first.claim, now=clock.now, message_id=1)
     second = await repo.deliver_today(1001, clock.now + timedelta(hours=1), COURSE)
     assert second.kind == "again" and second.claim is not None
     assert second.claim.delivery_id == first.claim.delivery_id
@@ -170,8 +160,8 @@ async def test_free_text_answers_only_an_open_text_checkin(repo: Repo, clock: Se
     long_text = "<&>🙂" * 2000
     outcome = await repo.record_text_answer(1001, long_text, day + timedelta(days=2))
     assert outcome.status == "recorded" and outcome.lesson_id == "empathy-2"
-    recalled = await repo.recalled_answer(1001, "empathy-2")
-    assert recalled is not None and recalled == long_text[:4096]
+    recalled = await repo.recalled_answers(1001, ["empathy-2", "empathy-1"])
+    assert recalled == {"empathy-2": long_text[:4096]}
     assert (await repo.record_text_answer(1001, "more", day)).status == "already"
 
 
@@ -231,7 +221,7 @@ async def test_stop_keeps_data_and_start_brings_back(repo: Repo, clock: Settable
 async def test_blocked_learner_is_skipped(repo: Repo, clock: SettableClock):
     await make_learner(repo, clock.now)
     [claim] = await repo.claim_due(datetime(2026, 3, 2, 7, 0, tzinfo=UTC), COURSE)
-    await repo.mark_failed(claim, reason="Forbidden", blocked=True)
+    await record_failed(repo, claim, reason="Forbidden", blocked=True)
     learner = await repo.get_learner(1001)
     assert learner is not None and learner.status == LearnerStatus.BLOCKED
     assert await repo.claim_due(datetime(2026, 3, 9, 7, 0, tzinfo=UTC), COURSE) == []
@@ -292,7 +282,7 @@ async def test_a_failed_lesson_leaves_the_previous_checkin_open(repo: Repo, cloc
     # While day 2 is still being sent, and after it failed, day 1 can still be answered.
     outcome = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
     assert outcome.status == "recorded"
-    await repo.mark_failed(second, reason="timed out")
+    await record_failed(repo, second, reason="timed out")
     again = await repo.record_answer(1001, first, "2", day1, accepts=_accept_all)
     assert again.status == "already"
 

@@ -12,7 +12,7 @@ from storage.db import create_engine
 from storage.health import DatabaseUnavailable
 from storage.repo import CourseEntry, Repo
 from storage.stats import CourseStats, Leaving, LessonCount, Totals, ValueCount, read_stats
-from tests.helpers import make_learner
+from tests.helpers import make_learner, record_sent
 
 COURSE = [
     CourseEntry("opening-1", "choice"),
@@ -35,7 +35,7 @@ async def _day(repo: Repo, day: int) -> dict[int, int]:
     now = DAY1 + timedelta(days=day - 1)
     claims = await repo.claim_due(now, COURSE)
     for claim in claims:
-        await repo.mark_sent(claim, now=now, message_id=1, course_length=len(COURSE))
+        await record_sent(repo, claim, now=now, message_id=1)
     return {claim.learner_id: claim.delivery_id for claim in claims}
 
 
