@@ -67,9 +67,7 @@ async def _taken_over(repo: Repo, clock: SettableClock, kind: ClaimKind) -> tupl
         assert await record_sent(repo, lesson, now=MORNING, message_id=1)
         at = EVENING
         if kind == ClaimKind.SNOOZED:
-            assert (await repo.snooze(1001, lesson.delivery_id, "h", MORNING)).status == (
-                "snoozed"
-            )
+            assert (await repo.snooze(1001, lesson.delivery_id, "h", MORNING)).status == ("snoozed")
             at = MORNING + timedelta(hours=1)
     (old,) = await repo.claim_due(at, COURSE)
     assert old.kind == kind
