@@ -47,7 +47,7 @@ class RenderedLesson:
 
     @property
     def message_html(self) -> str:
-        """The one message a lesson is sent as: its text, then its check-in (bot/sender.py)."""
+        """The one message a lesson is sent as: its text, then its check-in (bot/chat/sender.py)."""
         return f"{self.lesson_html}\n\n{self.checkin_html}"
 
 

@@ -7,7 +7,7 @@ bot's rate. Time is PostgreSQL's own (`clock_timestamp()`), so the processes'
 clocks need not agree; each process maps the database's time onto its own
 monotonic clock with the offset seen on its fastest round trip so far (as NTP
 does), so a reply that came back late never shifts its slots onto another
-process's. Implements bot.budget.SlotSource.
+process's. Implements bot.chat.budget.SlotSource.
 """
 
 from __future__ import annotations

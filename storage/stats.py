@@ -6,7 +6,7 @@ million; nothing here writes, and every query runs in one read-only
 transaction (a plain deferred BEGIN on SQLite, so the bot's writer never
 waits; a repeatable-read snapshot on PostgreSQL, so the tables agree with
 each other). Values come back raw (lesson ids, answer values, languages):
-their labels and keys live in the course, which `bot/stats.py` joins.
+their labels and keys live in the course, which `bot/tools/stats.py` joins.
 
 Where learners leave the course:
 

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cli import build_parser
-from bot.settings import Settings
+from bot.ops.cli import build_parser
+from bot.ops.settings import Settings
 
 DEPLOY = Path(__file__).parent.parent / "deploy"
 VARIABLE = re.compile(r"\bBRIDGES_[A-Z0-9_]+\b")

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course, load_course
 from storage.db import create_engine, upgrade_schema
 from tests.e2e.harness import Bridges

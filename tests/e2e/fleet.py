@@ -1,8 +1,8 @@
 """Helpers for the fault tests: a sandbox and bots in child processes, learners seeded in bulk.
 
 The scale-out and kill tests run Bridges the way production does, as separate
-processes on one PostgreSQL: the sandbox (`python -m bot.sandbox`) in one,
-`bridges worker` or the tick driver (bot/bench/victim.py) in others. The
+processes on one PostgreSQL: the sandbox (`python -m bot.tools.sandbox`) in one,
+`bridges worker` or the tick driver (bot/tools/bench/victim.py) in others. The
 test process only seeds the database with plain SQL, steers the sandbox over
 its control endpoint, and reads back what happened: the rows in the database
 and the sandbox's own counters.
@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.sandbox.bench import sandbox_process
+from bot.tools.sandbox.bench import sandbox_process
 
 # The sandbox's fixed token is too short for `bridges`' token check; the fault tests use this.
 TOKEN = "123456:" + "F" * 35  # noqa: S105 - a fake token, valid only against the sandbox
@@ -139,7 +139,7 @@ class SandboxClient:
 
 @asynccontextmanager
 async def sandbox_child(*flags: str) -> AsyncIterator[SandboxClient]:
-    """`python -m bot.sandbox --token TOKEN <flags>` in a child process, with a client for it."""
+    """`python -m bot.tools.sandbox --token TOKEN <flags>` in a child process, with its client."""
     async with sandbox_process("--token", TOKEN, "--record-limit", "1000", *flags) as base_url:
         client = SandboxClient(base_url)
         try:
@@ -165,7 +165,7 @@ async def start_worker(log_file: Path, **env: str) -> asyncio.subprocess.Process
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.ops.cli",
             "worker",
             env=child_env(BRIDGES_TELEGRAM_TOKEN=TOKEN, **env),
             stdout=asyncio.subprocess.DEVNULL,

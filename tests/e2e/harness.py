@@ -8,11 +8,10 @@ from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.activity import Activity
-from bot.app import BridgesApp, build_application
-from bot.runner import running
-from bot.sandbox import Sandbox, SandboxUser
-from bot.services import SERVICES_KEY, Services
+from bot.chat.activity import Activity
+from bot.chat.app import BridgesApp, build_application
+from bot.ops.runner import running
+from bot.tools.sandbox import Sandbox, SandboxUser
 from lessons.loader import Course
 from scheduler.tick import TickReport, run_tick
 from storage.db import create_engine, upgrade_schema
@@ -98,8 +97,7 @@ class Bridges:
 
     async def tick(self) -> TickReport:
         assert self.app is not None
-        services = self.app.bot_data[SERVICES_KEY]
-        assert isinstance(services, Services)
+        services = self.app.bot_data.services
         async with self.activity.working():
             report = await run_tick(self.clock, services.delivery)
         await self.settle()

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.logs import configure_logging
-from bot.sandbox import Sandbox
+from bot.ops.logs import configure_logging
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 # The clock fixture starts at 2026-03-02 06:00 UTC (07:00 in Amsterdam, 01:00 in New York).

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.sandbox import BotMessage, Sandbox, SandboxUser
+from bot.tools.sandbox import BotMessage, Sandbox, SandboxUser
 from lessons.loader import Course
 from scheduler.claims import DEFAULT_LEASE
 from tests.e2e.fleet import seed_learners, tally

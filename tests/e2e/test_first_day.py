@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course
 from tests.e2e.harness import Bridges
 from tests.helpers import SettableClock

@@ -3,7 +3,7 @@ learner whose zone we have no lines for gets the neutral one."""
 
 from __future__ import annotations
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 

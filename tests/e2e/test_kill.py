@@ -1,7 +1,7 @@
 """SIGKILL a tick at every point of a fan-out; a clean worker afterwards leaves nothing lost.
 
 Each round seeds 12 due learners on PostgreSQL and runs the tick in a child
-process (bot/bench/victim.py, shared with `bridges bench kill`: the real
+process (bot/tools/bench/victim.py, shared with `bridges bench kill`: the real
 Application and `run_tick`, on a clock the test sets) that kills itself with
 SIGKILL the n-th time it passes a crash point. Then a clean worker (the same
 public API, in the test process) ticks 61 s of the injected clock later, past
@@ -26,9 +26,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_application
-from bot.sandbox import Sandbox
-from bot.services import SERVICES_KEY, Services
+from bot.chat.app import build_application
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course
 from scheduler.claims import DEFAULT_LEASE
 from scheduler.tick import run_tick
@@ -57,7 +56,7 @@ async def _killed_tick(sandbox: Sandbox, database: str, crash_at: str, log: Path
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.bench.victim",
+            "bot.tools.bench.victim",
             "--database",
             database,
             "--base-url",
@@ -86,8 +85,7 @@ async def _clean_tick(sandbox: Sandbox, engine: AsyncEngine, course: Course, clo
         send_per_second=1000,
     )
     async with app:
-        services = app.bot_data[SERVICES_KEY]
-        assert isinstance(services, Services)
+        services = app.bot_data.services
         return await run_tick(clock, services.delivery)
 
 

@@ -3,7 +3,7 @@ language, city names in either language, one "did you mean", and a shared locati
 
 from __future__ import annotations
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 

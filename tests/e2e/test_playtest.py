@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.sandbox import Sandbox
-from bot.texts import Texts
+from bot.chat.texts import Texts
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course
 from tests.e2e.harness import Bridges
 

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 from tests.helpers import make_learner
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.sandbox import Sandbox
+from bot.ops.cli import main
+from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 

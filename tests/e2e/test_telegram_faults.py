@@ -1,6 +1,6 @@
 """Telegram's failures, each through the real python-telegram-bot client against the sandbox.
 
-The rules (bot/sender.py, storage/deliveries.py): a reply that never came
+The rules (bot/chat/sender.py, storage/deliveries.py): a reply that never came
 (5xx, a dropped connection, a reply later than the read timeout) is `unknown`:
 the delivery stays `sending` and, once its lease runs out, is sent exactly
 once more. A 429 is waited out and retried. A definite refusal (403, "chat not
@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from bot.sandbox import Sandbox, SandboxUser
-from bot.services import SERVICES_KEY, Services
+from bot.tools.sandbox import Sandbox, SandboxUser
 from scheduler.claims import DEFAULT_LEASE
 from scheduler.states import LearnerStatus
 from scheduler.tick import TickReport
@@ -141,8 +140,7 @@ async def test_chat_not_found_sets_the_learner_aside(bridges: Bridges, sandbox: 
 async def test_a_stopped_learner_who_blocks_stays_stopped(bridges: Bridges, sandbox: Sandbox):
     alex = await _due_learner(bridges, sandbox)
     assert bridges.app is not None and bridges.repo is not None
-    services = bridges.app.bot_data[SERVICES_KEY]
-    assert isinstance(services, Services)
+    services = bridges.app.bot_data.services
     bridges.clock.now = DUE
     # The tick has claimed Alex's lesson when he says /stop and blocks the bot.
     [claim] = await bridges.repo.claim_due(DUE, services.delivery.outline)

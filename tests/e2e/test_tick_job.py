@@ -6,10 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.activity import Activity
-from bot.app import build_application
-from bot.runner import running
-from bot.sandbox import Sandbox
+from bot.chat.activity import Activity
+from bot.chat.app import build_application
+from bot.ops.runner import running
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course
 from storage.db import create_engine, upgrade_schema
 from storage.repo import Repo

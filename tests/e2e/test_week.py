@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.sandbox import Sandbox, SandboxUser
+from bot.tools.sandbox import Sandbox, SandboxUser
 from lessons.loader import Course
 from scheduler.states import DueKind
 from tests.e2e.harness import Bridges

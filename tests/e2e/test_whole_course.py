@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox
 from lessons.loader import Course
 from tests.e2e.harness import Bridges
 

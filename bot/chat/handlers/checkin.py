@@ -1,0 +1,149 @@
+"""Check-in answers: a button (scale or choice) or free text, counted once while open."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.chat import callbacks
+from bot.chat.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
+from bot.chat.handlers.onboarding import typed_setting
+from bot.chat.services import Services
+from bot.ops import metrics
+from scheduler.states import DueKind, Step
+from scheduler.streak import Streaks
+from storage.views import AnswerOutcome, LearnerView
+
+
+def streak_line(language: str, streaks: Streaks) -> str:
+    if streaks.current <= 0:
+        return ""
+    if streaks.current == 1:
+        return say(language, "streak-one")
+    return say(language, "streak", days=streaks.current)
+
+
+async def answer_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
+    """A tap on a check-in button: the answer echoed with its own feedback line.
+
+    Old, answered or forged buttons get a kind word instead.
+    """
+    query = update.callback_query
+    assert query is not None
+    svc = context.services
+    delivery_id, value = int(data.args[0]), data.args[1]
+    outcome = await svc.repo.record_answer(
+        learner.id, delivery_id, value, svc.clock(), accepts=svc.course.accepts
+    )
+    if outcome.status != "recorded":
+        await query.answer(_refusal(learner.language, outcome))
+        if outcome.status == "closed":
+            await clear_buttons(update)
+        return
+    metrics.answer_recorded()
+    await query.answer()
+    await clear_buttons(update)
+    label = _label(svc, learner.language, outcome.lesson_id, value)
+    feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value)
+    await reply(
+        update,
+        say(learner.language, "your-answer", answer=label)
+        + ("\n" + say(learner.language, "answer-feedback", feedback=feedback) if feedback else "")
+        + "\n"
+        + say(
+            learner.language,
+            "answer-recorded",
+            streak=streak_line(learner.language, outcome.streaks),
+        )
+        + _finished_line(svc, learner, outcome),
+    )
+    await _welcome_back(update, context, learner, outcome)
+
+
+def _finished_line(svc: Services, learner: LearnerView, outcome: AnswerOutcome) -> str:
+    """After the last lesson's answer, say the course is complete and /restart exists,
+    so the course does not end in silence."""
+    last = svc.course.lesson(learner.language, svc.course.length)
+    if outcome.lesson_id != last.id:
+        return ""
+    return "\n\n" + say(learner.language, "course-finished", name=learner.first_name)
+
+
+async def _buttons_showing(svc: Services, learner: LearnerView) -> bool:
+    """Whether the newest lesson's check-in asks for a tap (choice or scale) and has been asked.
+
+    Free text cannot answer it, but the learner must hear that, not that no
+    check-in is open. An evening check-in still to come, or a snoozed lesson's, has no
+    buttons yet.
+    """
+    if learner.due_kind != DueKind.LESSON:
+        return False
+    found = await svc.repo.progress(learner.id)
+    if found is None or not found.delivered:
+        return False
+    lesson = svc.course.by_id(learner.language, found.delivered[-1])
+    return lesson is not None and lesson.checkin.kind in ("choice", "scale")
+
+
+async def _welcome_back(
+    update: Update, context: Context, learner: LearnerView, outcome: AnswerOutcome
+) -> None:
+    """An answer ended a pause that silence started: say the lessons are back."""
+    if not outcome.resumed:
+        return
+    after = await context.services.repo.get_learner(learner.id)
+    line = "" if after is None else next_lesson_line(after, context)
+    await reply(update, say(learner.language, "back-by-answer", next=line))
+
+
+def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> str:
+    """The button's own words for the answer, to echo back; the value itself for a scale."""
+    lesson = svc.course.by_id(language, lesson_id or "")
+    if lesson is not None:
+        for option in lesson.checkin.options:
+            if option.value == value:
+                return option.label
+    return value
+
+
+def _refusal(language: str, outcome: AnswerOutcome) -> str:
+    return say(
+        language,
+        {"already": "answer-already", "closed": "answer-closed"}.get(
+            outcome.status, "answer-unknown"
+        ),
+    )
+
+
+async def free_text(update: Update, context: Context, learner: LearnerView) -> None:
+    """Text that is not a command: a typed setting, a check-in answer, or a friendly hint."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text = message.text.strip()
+    if learner.onboarding_step != Step.DONE and await typed_setting(update, context, learner, text):
+        return
+    if not text:
+        await reply(update, say(learner.language, "hint-no-checkin"))
+        return
+    svc = context.services
+    outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
+    if outcome.status == "recorded":
+        metrics.answer_recorded()
+        await reply(
+            update,
+            say(
+                learner.language,
+                "answer-recorded-text",
+                streak=streak_line(learner.language, outcome.streaks),
+            )
+            + _finished_line(svc, learner, outcome),
+        )
+        await _welcome_back(update, context, learner, outcome)
+    elif outcome.status == "already":
+        await reply(update, say(learner.language, "hint-already-answered"))
+    elif await _buttons_showing(svc, learner):
+        await reply(update, say(learner.language, "hint-tap-buttons"))
+    else:
+        await reply(update, say(learner.language, "hint-no-checkin"))
