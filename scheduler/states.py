@@ -74,7 +74,7 @@ class FollowUpState(StrEnum):
 
 class ClaimKind(StrEnum):
     """What a claim sends: the lesson, its evening check-in, a snoozed lesson, or the one
-    gentle note that auto-pause sends before it goes quiet."""
+    gentle note that auto-pause sends before it falls silent."""
 
     LESSON = "lesson"
     CHECKIN = "checkin"

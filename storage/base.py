@@ -49,7 +49,7 @@ def view(learner: Learner) -> LearnerView:
         next_due_at=learner.next_due_at,
         paused_since=learner.paused_since,
         paused_until=learner.paused_until,
-        reflection_time=learner.reflection_time,
+        checkin_time=learner.checkin_time,
         auto_paused=learner.paused_since is not None
         and learner.paused_since == learner.auto_paused_at,
         due_kind=learner.due_kind,

@@ -30,10 +30,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.checkin_time import checkin_at
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, next_entry
 from scheduler.due import local_date, next_due_at, parse_daily_time
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from scheduler.reflection import checkin_at
 from scheduler.states import ClaimKind, DeliveryState, DueKind
 from storage import lease as leases
 from storage.claimed import stored_claim
@@ -188,10 +188,10 @@ def plan_lesson(
         due = next_due_at(
             parse_daily_time(learner.daily_time), learner.timezone, at, after_day=today
         )
-        reflection = (
-            None if learner.reflection_time is None else parse_daily_time(learner.reflection_time)
+        checkin_time = (
+            None if learner.checkin_time is None else parse_daily_time(learner.checkin_time)
         )
-        evening = checkin_at(at, today, reflection, learner.timezone)
+        evening = checkin_at(at, today, checkin_time, learner.timezone)
     except (ValueError, LookupError) as error:
         # One broken row (a zone the server no longer knows) must not stop
         # everyone else's lessons: set it aside and say so.

@@ -32,7 +32,7 @@ class Due:
     daily_time: str
     next_due_at: datetime
     due_kind: str = DueKind.LESSON
-    reflection_time: str | None = None
+    checkin_time: str | None = None
     round: int = 1  # which time through the course (/restart)
 
 
@@ -58,7 +58,7 @@ async def pick_due(session: AsyncSession, now: datetime, early: timedelta, limit
             col(Learner.daily_time),
             col(Learner.next_due_at),
             col(Learner.due_kind),
-            col(Learner.reflection_time),
+            col(Learner.checkin_time),
             col(Learner.round),
         )
         .where(*due_filter(now, early))
@@ -70,8 +70,8 @@ async def pick_due(session: AsyncSession, now: datetime, early: timedelta, limit
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
     return [
-        Due(learner_id, name, language, zone, daily, due, kind, reflection, round_)
-        for learner_id, name, language, zone, daily, due, kind, reflection, round_ in rows
+        Due(learner_id, name, language, zone, daily, due, kind, checkin_time, round_)
+        for learner_id, name, language, zone, daily, due, kind, checkin_time, round_ in rows
         # Always set once onboarding is done; the check is for the type checker.
         if zone is not None and daily is not None and due is not None
     ]

@@ -159,9 +159,9 @@ def _still_owed(learner: Learner, delivery: Delivery, now: datetime) -> bool:
     its check-in, never asked, stays unasked rather than coming a day late.
     Turned off (`/reflect off`), an owed check-in comes at once.
     """
-    if learner.reflection_time is None or learner.timezone is None:
+    if learner.checkin_time is None or learner.timezone is None:
         return True
     evening = occurrence_on(
-        delivery.local_date, parse_daily_time(learner.reflection_time), learner.timezone
+        delivery.local_date, parse_daily_time(learner.checkin_time), learner.timezone
     )
     return evening > now - STALE_CHECKIN

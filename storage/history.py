@@ -120,7 +120,7 @@ class HistoryStore(RepoBase):
                 "timezone": learner.timezone,
                 "daily_time": learner.daily_time,
                 "round": learner.round,
-                "reflection_time": learner.reflection_time,
+                "checkin_time": learner.checkin_time,
                 "status": learner.status,
                 "paused_since": _stamp(learner.paused_since),
                 "paused_until": _stamp(learner.paused_until),

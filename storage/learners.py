@@ -13,22 +13,19 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.onboarding import next_step
 from scheduler.states import LearnerStatus, Step
 from storage.base import RepoBase, view
 from storage.models import Answer, Delivery, Learner
 from storage.views import LearnerView
 
 # A new learner's evening check-in comes at this local time (/reflect changes or ends it).
-DEFAULT_REFLECTION_TIME = "20:00"
+DEFAULT_CHECKIN_TIME = "20:00"
 
 
 def _next_step(learner: Learner) -> Step:
-    """The first setting still missing after the language, or `done`."""
-    if learner.timezone is None:
-        return Step.TIMEZONE
-    if learner.daily_time is None:
-        return Step.TIME
-    return Step.DONE
+    """The first step after the language whose setting is still missing (scheduler/onboarding)."""
+    return next_step(lambda setting: getattr(learner, setting) is None)
 
 
 class LearnerStore(RepoBase):
@@ -54,7 +51,7 @@ class LearnerStore(RepoBase):
                     language=language,
                     onboarding_step=Step.LANGUAGE,
                     status=LearnerStatus.ACTIVE,
-                    reflection_time=DEFAULT_REFLECTION_TIME,
+                    checkin_time=DEFAULT_CHECKIN_TIME,
                     created_at=now,
                 )
                 session.add(learner)
@@ -175,8 +172,8 @@ class LearnerStore(RepoBase):
         async with self._reads() as session:
             return int((await session.exec(select(func.count()).select_from(Learner))).one())
 
-    async def set_reflection(
-        self, learner_id: int, reflection_time: str | None, now: datetime
+    async def set_checkin_time(
+        self, learner_id: int, checkin_time: str | None, now: datetime
     ) -> LearnerView | None:
         """The evening check-in's time (``HH:MM``), or None to send it with the lesson.
 
@@ -187,6 +184,6 @@ class LearnerStore(RepoBase):
             learner = await self._lock(session, learner_id)
             if learner is None:
                 return None
-            learner.reflection_time = reflection_time
+            learner.checkin_time = checkin_time
             await self._reschedule(session, learner, now)
             return view(learner)

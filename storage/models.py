@@ -65,7 +65,7 @@ class Learner(SQLModel, table=True):
         sa_column=Column(String(16), nullable=False, server_default=text("'lesson'")),
     )
     # The evening check-in's local time (``HH:MM``); NULL sends it with the lesson.
-    reflection_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    checkin_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
     # When silence last paused the learner (auto-pause); kept after they come back, so
     # only lessons after it count as silence. Paused by silence while paused_since equals it.
     auto_paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.checkin_time import checkin_at
 from scheduler.due import local_date, parse_daily_time
-from scheduler.reflection import checkin_at
 from scheduler.states import DeliveryState, DueKind, FollowUpState
 from storage.models import Delivery, Learner
 
@@ -44,10 +44,10 @@ async def newest_deliveries(session: AsyncSession, ids: Sequence[int]) -> dict[i
 
 def evening_of(learner: Learner, delivery: Delivery, now: datetime) -> datetime | None:
     """The evening check-in instant of `delivery`'s day, if it is still ahead of `now`."""
-    if learner.reflection_time is None or learner.timezone is None:
+    if learner.checkin_time is None or learner.timezone is None:
         return None
     return checkin_at(
-        now, delivery.local_date, parse_daily_time(learner.reflection_time), learner.timezone
+        now, delivery.local_date, parse_daily_time(learner.checkin_time), learner.timezone
     )
 
 
@@ -63,7 +63,7 @@ def owed_followup(
 
     Only on the delivery's own local day: a snoozed lesson or a check-in from
     yesterday is not sent on top of today's lesson. A check-in whose evening
-    has already passed today (the reflection time moved earlier) comes at once.
+    has already passed today (the check-in time moved earlier) comes at once.
     """
     if delivery is None or delivery.state == DeliveryState.FAILED:
         return None

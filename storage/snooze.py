@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.checkin_time import snooze_until
 from scheduler.due import local_date, parse_daily_time
-from scheduler.reflection import snooze_until
 from scheduler.states import DueKind
 from storage import lease
 from storage.base import view
@@ -30,10 +30,8 @@ async def snooze(
         return SnoozeOutcome("already")
     if view(learner).is_paused(now) or latest.local_date != local_date(now, learner.timezone):
         return SnoozeOutcome("closed")
-    reflection = (
-        None if learner.reflection_time is None else parse_daily_time(learner.reflection_time)
-    )
-    until = snooze_until(choice, now, reflection, learner.timezone)
+    checkin_time = None if learner.checkin_time is None else parse_daily_time(learner.checkin_time)
+    until = snooze_until(choice, now, checkin_time, learner.timezone)
     if until is None or (
         learner.next_due_at is not None
         and until > learner.next_due_at

@@ -14,7 +14,7 @@ Where learners leave the course:
   (`paused_since`; a /resume clears it, so this is every pause still on record);
 - *stopped* / *blocked*: the last lesson sent to learners who sent /stop or
   blocked the bot;
-- *quiet*: the last answered lesson of learners with at least `QUIET_AFTER`
+- *silent*: the last answered lesson of learners with at least `SILENT_AFTER`
   unanswered sent lessons after it (`None` when they never answered at all).
 
 Snoozing does not exist yet, so there is no snooze column to count.
@@ -38,8 +38,8 @@ from storage.health import DatabaseUnavailable
 from storage.health import short_reason as reason
 from storage.models import Answer, Delivery, Learner
 
-# A learner with this many unanswered lessons in a row (after their last answer) has gone quiet.
-QUIET_AFTER = 3
+# This many unanswered lessons in a row (after the last answer): the learner has fallen silent.
+SILENT_AFTER = 3
 # The check-in kinds whose answers are a fixed set of values worth counting.
 COUNTED_KINDS = ("choice", "scale")
 
@@ -90,7 +90,7 @@ class Leaving:
     paused: int = 0
     stopped: int = 0
     blocked: int = 0
-    quiet: int = 0
+    silent: int = 0
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ async def _values(conn: AsyncConnection) -> list[ValueCount]:
 
 
 async def _leaving(conn: AsyncConnection) -> list[Leaving]:
-    """Paused, stopped, blocked and quiet learners, counted at the lesson where they left."""
+    """Paused, stopped, blocked and silent learners, counted at the lesson where they left."""
     paused = await _last_sent(
         conn,
         col(Learner.paused_since).is_not(None),
@@ -227,9 +227,9 @@ async def _leaving(conn: AsyncConnection) -> list[Leaving]:
     )
     stopped = await _last_sent(conn, col(Learner.status) == LearnerStatus.STOPPED)
     blocked = await _last_sent(conn, col(Learner.status) == LearnerStatus.BLOCKED)
-    quiet = await _quiet(conn)
+    silent = await _silent(conn)
     places = sorted(
-        set(paused) | set(stopped) | set(blocked) | set(quiet),
+        set(paused) | set(stopped) | set(blocked) | set(silent),
         key=lambda place: (place[1] or 0, place[0] or ""),
     )
     return [
@@ -239,7 +239,7 @@ async def _leaving(conn: AsyncConnection) -> list[Leaving]:
             paused=paused.get((lesson_id, day), 0),
             stopped=stopped.get((lesson_id, day), 0),
             blocked=blocked.get((lesson_id, day), 0),
-            quiet=quiet.get((lesson_id, day), 0),
+            silent=silent.get((lesson_id, day), 0),
         )
         for lesson_id, day in places
     ]
@@ -266,8 +266,8 @@ async def _last_sent(
     return await _count_at(conn, last)
 
 
-async def _quiet(conn: AsyncConnection) -> dict[Place, int]:
-    """Learners with QUIET_AFTER or more unanswered lessons after their last answer."""
+async def _silent(conn: AsyncConnection) -> dict[Place, int]:
+    """Learners with SILENT_AFTER or more unanswered lessons after their last answer."""
     answered = (
         select(
             col(Delivery.learner_id).label("learner_id"),
@@ -277,7 +277,7 @@ async def _quiet(conn: AsyncConnection) -> dict[Place, int]:
         .group_by(col(Delivery.learner_id))
         .subquery()
     )
-    quiet = (
+    silent = (
         select(
             col(Delivery.learner_id).label("learner_id"),
             answered.c.last_date,
@@ -291,10 +291,10 @@ async def _quiet(conn: AsyncConnection) -> dict[Place, int]:
             or_(answered.c.last_date.is_(None), col(Delivery.local_date) > answered.c.last_date),
         )
         .group_by(col(Delivery.learner_id), answered.c.last_date)
-        .having(func.count() >= QUIET_AFTER)
+        .having(func.count() >= SILENT_AFTER)
         .subquery()
     )
-    return await _count_at(conn, quiet)
+    return await _count_at(conn, silent)
 
 
 async def _count_at(conn: AsyncConnection, last: Any) -> dict[Place, int]:

@@ -54,7 +54,7 @@ async def deliver_today(
         learner.timezone,
         learner.daily_time,
         now,
-        reflection_time=learner.reflection_time,
+        checkin_time=learner.checkin_time,
         round=learner.round,
     )
     plan = plan_lesson(

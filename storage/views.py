@@ -24,7 +24,7 @@ class LearnerView:
     next_due_at: datetime | None
     paused_since: datetime | None
     paused_until: datetime | None
-    reflection_time: str | None = None  # the evening check-in's time; None: with the lesson
+    checkin_time: str | None = None  # the evening check-in's time; None: with the lesson
     freezes: int = 0  # streak freezes held (filled in by progress)
     auto_paused: bool = False  # paused by silence: any answer brings them back
     due_kind: str = "lesson"  # what `next_due_at` is for (scheduler.states.DueKind)

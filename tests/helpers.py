@@ -43,11 +43,11 @@ async def make_learner(
     language: str = "en",
     zone: str | None = "Europe/Amsterdam",
     daily_time: str | None = "08:00",
-    reflection_time: str | None = None,
+    checkin_time: str | None = None,
 ) -> LearnerView:
     """A learner who finished onboarding (unless zone or time is None).
 
-    The check-in comes with the lesson unless `reflection_time` sets an evening one.
+    The check-in comes with the lesson unless `checkin_time` sets an evening one.
     """
     learner, _ = await repo.start_learner(
         learner_id, first_name=first_name, language=language, now=now
@@ -55,7 +55,7 @@ async def make_learner(
     await repo.set_language(learner_id, language)
     if zone is not None:
         await repo.set_timezone(learner_id, zone, now)
-    await repo.set_reflection(learner_id, reflection_time, now)
+    await repo.set_checkin_time(learner_id, checkin_time, now)
     if daily_time is not None:
         await repo.set_daily_time(learner_id, daily_time, now)
     view = await repo.get_learner(learner_id)

@@ -32,7 +32,17 @@ from bot.chat import callbacks
 from bot.chat.activity import Activity, TrackingUpdateProcessor
 from bot.chat.budget import SendBudget, SlotSource
 from bot.chat.commands import COMMANDS
-from bot.chat.handlers import account, buttons, checkin, errors, evening, lesson, onboarding, router
+from bot.chat.handlers import (
+    account,
+    buttons,
+    checkin,
+    checkin_time,
+    errors,
+    lesson,
+    onboarding,
+    router,
+    snooze,
+)
 from bot.chat.sender import TelegramSender
 from bot.chat.services import CONTEXT_TYPES, BotData, BridgesContext, Services
 from bot.chat.texts import LANGUAGES, texts
@@ -135,8 +145,8 @@ def build_application(
     # Buttons: one handler per flow, routed by the data's action (bot/chat/callbacks.py).
     on_button = {
         (callbacks.ANSWER,): checkin.answer_button,
-        (callbacks.SNOOZE,): evening.snooze_button,
-        (callbacks.REFLECT,): evening.reflect_button,
+        (callbacks.SNOOZE,): snooze.snooze_button,
+        (callbacks.CHECKIN_TIME,): checkin_time.checkin_time_button,
         (callbacks.FIRST_NOW, callbacks.FIRST_LATER): lesson.first_lesson_button,
         (
             callbacks.LANGUAGE,

@@ -188,7 +188,7 @@ class SendBudget(BaseRateLimiter[str]):
         now = self._clock()
         pace = self._chats.get(chat_id)
         if pace is None:
-            if len(self._chats) > 10_000:  # forget chats that have been quiet a while
+            if len(self._chats) > 10_000:  # forget chats that sent nothing for a while
                 horizon = now - self.chat_burst * CHAT_INTERVAL_S
                 self._chats = {k: v for k, v in self._chats.items() if v.stamp > horizon}
             pace = self._chats[chat_id] = _ChatPace(now, self.chat_burst)

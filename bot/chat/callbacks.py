@@ -26,7 +26,7 @@ FIRST_LATER = "fl"
 DELETE_YES = "dy"
 DELETE_NO = "dn"
 SNOOZE = "s"  # "later" on a lesson: s:<delivery id>:<h|e>
-REFLECT = "r"  # the evening check-in's time: r:<HHMM|off>
+CHECKIN_TIME = "r"  # the evening check-in's time: r:<HHMM|off>
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def parse(data: str | None) -> Callback | None:
         DELETE_YES: 0,
         DELETE_NO: 0,
         SNOOZE: 2,
-        REFLECT: 1,
+        CHECKIN_TIME: 1,
     }.get(action)
     if expected is None or len(args) != expected:
         return None

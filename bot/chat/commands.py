@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.chat.handlers import account, evening, lesson, onboarding, pause, progress
+from bot.chat.handlers import account, checkin_time, lesson, onboarding, pause, progress
 from bot.chat.handlers.common import Context
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -33,7 +33,7 @@ COMMANDS = (
     Command("pause", pause.pause),
     Command("resume", pause.resume),
     Command("time", onboarding.time_command),
-    Command("reflect", evening.reflect),
+    Command("reflect", checkin_time.command),
     Command("timezone", onboarding.timezone_command),
     Command("language", onboarding.language_command),
     Command("help", account.help_command),

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.chat import callbacks
 from bot.chat.texts import texts
 from lessons.render import RenderedLesson
-from scheduler.reflection import EVENING, HOUR
+from scheduler.checkin_time import EVENING, HOUR
 
 # Offered as buttons during onboarding; any other IANA zone can be typed.
 COMMON_ZONES = (
@@ -25,7 +25,7 @@ COMMON_ZONES = (
 DUTCH_CITY_NAMES = {"Brussels": "Brussel", "London": "Londen"}
 COMMON_TIMES = ("07:00", "08:00", "09:00", "12:30", "18:00", "20:00", "21:30")
 # Evening check-in times offered at the end of onboarding and by a bare /reflect.
-REFLECTION_TIMES = ("19:00", "20:00", "21:00", "22:00")
+CHECKIN_TIMES = ("19:00", "20:00", "21:00", "22:00")
 
 
 def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -140,22 +140,22 @@ def later(delivery_id: int, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def reflections(language: str, current: str | None) -> InlineKeyboardMarkup:
+def checkin_times(language: str, current: str | None) -> InlineKeyboardMarkup:
     """Evening check-in times, the learner's own marked ✓ (pre-selected), and "with the lesson"."""
     buttons = [
         InlineKeyboardButton(
             f"✓ {value}" if value == current else value,
-            callback_data=callbacks.pack(callbacks.REFLECT, value.replace(":", "")),
+            callback_data=callbacks.pack(callbacks.CHECKIN_TIME, value.replace(":", "")),
         )
-        for value in REFLECTION_TIMES
+        for value in CHECKIN_TIMES
     ]
-    off = texts().get(language, "button-reflect-off")
+    off = texts().get(language, "button-checkin-with-lesson")
     rows = _rows(buttons, 4)
     rows.append(
         [
             InlineKeyboardButton(
                 f"✓ {off}" if current is None else off,
-                callback_data=callbacks.pack(callbacks.REFLECT, "off"),
+                callback_data=callbacks.pack(callbacks.CHECKIN_TIME, "off"),
             )
         ]
     )

@@ -1,7 +1,7 @@
 """What one claim looks like in the chat: its text and its buttons.
 
 A lesson whose check-in comes in the evening carries "later" buttons; a
-lesson sent with its check-in (``/reflect off``, or a reflection time already
+lesson sent with its check-in (``/reflect off``, or a check-in time already
 past) carries the check-in's buttons, as before; the evening check-in is its
 own message; the auto-pause note has no buttons. A freeze used on the missed
 day before is said first, kindly.

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--day", type=int, required=True)
     show.add_argument("--lang", choices=("en", "nl"), default="en")
     stats = commands.add_parser(
-        "stats", help="for course authors: funnel, answers, where learners pause or go quiet"
+        "stats", help="for course authors: funnel, answers, where learners pause or fall silent"
     )
     stats.add_argument(
         "--html", type=Path, metavar="FILE", help="also write one page with charts (matplotlib)"

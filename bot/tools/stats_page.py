@@ -139,7 +139,7 @@ def _charts(stats: CourseStats, course: Course) -> list[tuple[str, bytes]]:
             charts.append((title, _png(fig)))
     charts.extend(_choice_charts(stats, course))
     if stats.leaving:
-        charts.append(("Where learners pause, stop or go quiet", _leaving_chart(stats)))
+        charts.append(("Where learners pause, stop or fall silent", _leaving_chart(stats)))
     return charts
 
 
@@ -176,7 +176,7 @@ def _leaving_chart(stats: CourseStats) -> bytes:
             ("paused", [p.paused for p in stats.leaving]),
             ("stopped", [p.stopped for p in stats.leaving]),
             ("blocked", [p.blocked for p in stats.leaving]),
-            ("quiet", [p.quiet for p in stats.leaving]),
+            ("silent", [p.silent for p in stats.leaving]),
         ),
         strict=False,
     ):

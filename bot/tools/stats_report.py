@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from lessons.loader import LANGUAGES, Course
-from storage.stats import QUIET_AFTER, CourseStats
+from storage.stats import SILENT_AFTER, CourseStats
 
 SCALE = ("1", "2", "3", "4", "5")
 BEFORE = "(before)"  # the row of learners who left before their first lesson or answer
@@ -234,8 +234,8 @@ def build_tables(stats: CourseStats, course: Course) -> list[Table]:
     )
     tables.append(
         Table(
-            "Where learners pause, stop or go quiet",
-            ("day", "lesson", "paused", "stopped", "blocked", "quiet"),
+            "Where learners pause, stop or fall silent",
+            ("day", "lesson", "paused", "stopped", "blocked", "silent"),
             tuple(
                 (
                     "" if place.lesson_day is None else str(place.lesson_day),
@@ -243,15 +243,15 @@ def build_tables(stats: CourseStats, course: Course) -> list[Table]:
                     str(place.paused),
                     str(place.stopped),
                     str(place.blocked),
-                    str(place.quiet),
+                    str(place.silent),
                 )
                 for place in stats.leaving
             ),
             (True, False, True, True, True, True),
             note=(
-                "paused, stopped, blocked: the last lesson sent before they did; quiet: "
-                f"their last answered lesson, with {QUIET_AFTER} or more unanswered after it. "
-                f"{BEFORE}: before their first lesson or, for quiet, without any answer. "
+                "paused, stopped, blocked: the last lesson sent before they did; silent: "
+                f"their last answered lesson, with {SILENT_AFTER} or more unanswered after it. "
+                f"{BEFORE}: before their first lesson or, for silent, without any answer. "
                 "Snoozes are not recorded yet, so they are not counted."
             ),
         )

@@ -115,16 +115,16 @@ class Bridges:
         zone: str = "Europe/Amsterdam",
         time: str = "08:00",
         first_now: bool = True,
-        reflect: str = "off",
+        checkin_time: str = "off",
     ) -> None:
-        """Onboard through the real dialogue. `reflect` is the evening check-in's time;
+        """Onboard through the real dialogue. `checkin_time` is the evening check-in's time;
         "off" (the default here) keeps the check-in in the lesson message."""
         await self.say(user, "/start")
         await self.press(user, "🇬🇧 English" if user.language_code != "nl" else "🇳🇱 Nederlands")
         await self.say(user, f"/timezone {zone}")
         await self.say(user, f"/time {time}")
-        if reflect != "20:00":
-            await self.say(user, f"/reflect {reflect}")
+        if checkin_time != "20:00":
+            await self.say(user, f"/reflect {checkin_time}")
         labels = FIRST_LESSON["nl" if user.language_code == "nl" else "en"]
         await self.press(user, labels[0] if first_now else labels[1])
 

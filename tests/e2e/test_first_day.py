@@ -22,9 +22,9 @@ async def test_onboarding_with_buttons_ends_with_the_first_lesson(
     await bridges.press(alex, "07:00")
     assert "07:00" in alex.last.text and "first lesson" in alex.last.text
     # One more tap: the evening check-in's time, the default (20:00) pre-selected.
-    reflect = alex.inbox[-2]
-    assert "evening check-in comes at 20:00" in reflect.text
-    assert reflect.button_labels() == ["19:00", "✓ 20:00", "21:00", "22:00", "With the lesson"]
+    asked = alex.inbox[-2]
+    assert "evening check-in comes at 20:00" in asked.text
+    assert asked.button_labels() == ["19:00", "✓ 20:00", "21:00", "22:00", "With the lesson"]
     await bridges.press(alex, "Yes, send it now")
     # The lesson comes now with "later" buttons; its check-in waits for the evening.
     lesson = alex.inbox[-1]

@@ -32,7 +32,7 @@ async def test_an_evening_check_in_not_yet_asked_is_not_a_button_to_tap(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     await bridges.say(alex, "yes I did")
     assert "Tap one of the buttons" not in alex.last.text
@@ -45,7 +45,7 @@ async def test_a_check_in_time_not_after_the_lesson_is_said_to_come_with_it(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.say(alex, "/reflect 07:00")
     said = [message.text for message in alex.inbox[-2:]]
     assert any(
@@ -81,7 +81,7 @@ async def test_a_snooze_and_the_next_lesson_are_said_as_today_and_tomorrow(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))  # Monday 08:00 local
     await bridges.press(alex, "⏰ In an hour")
     assert alex.last.text == "⏰ Okay, I'll send this lesson again today at 09:00 (in an hour)."
@@ -103,7 +103,7 @@ async def test_dutch_snooze_for_the_evening_says_vandaag_om_with_a_moon(
     bridges: Bridges, sandbox: Sandbox
 ):
     nora = sandbox.user(1002, "Nora", language_code="nl")
-    await bridges.onboard(nora, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(nora, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     await bridges.press(nora, "🌙 Vanavond")
     assert nora.last.text == "🌙 Oké, ik stuur deze les vandaag om 20:00 nog een keer."

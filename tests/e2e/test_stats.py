@@ -15,7 +15,7 @@ from tests.e2e.harness import Bridges
 
 
 async def _fill(bridges: Bridges, sandbox: Sandbox) -> None:
-    """Alex answers every day; Sam (Dutch) answers two and pauses; Kim stops; Lee goes quiet."""
+    """Alex answers every day; Sam (Dutch) answers two and pauses; Kim stops; Lee falls silent."""
     alex = sandbox.user(1001, "Alex")
     sam = sandbox.user(2002, "Sam", language_code="nl")
     kim = sandbox.user(3003, "Kim")
@@ -98,7 +98,7 @@ async def test_stats_tell_authors_what_learners_did(
     assert re.search(r"^empathy-4\s+1\s+2\.00\s+0\s+1\s+0\s+0\s+0$", scale, re.M)
     per_key = output.split("Scale mean per key\n", 1)[1]
     assert re.search(r"^empathy\s+3\s+3\.67$", per_key, re.M)
-    assert _table(output, "Where learners pause, stop or go quiet") == [
+    assert _table(output, "Where learners pause, stop or fall silent") == [
         ["1", "opening-1", "0", "1", "0", "1"],
         ["2", "empathy-1", "1", "0", "0", "0"],
     ]
@@ -110,8 +110,8 @@ async def test_stats_tell_authors_what_learners_did(
     assert "Answer rate per lesson" in titles
     assert "Mean scale per key" in titles
     assert "Choice answers, day 3: empathy-2" in titles
-    assert "Where learners pause, stop or go quiet" in titles
+    assert "Where learners pause, stop or fall silent" in titles
     assert all(data.startswith("iVBORw0KGgo") for _, data in images)  # PNG's signature
     assert "<td>I wrote it, didn&#x27;t send it</td>" in html
     assert "<td>Nog niet</td>" in html
-    assert "<h3>Where learners pause, stop or go quiet</h3>" in html
+    assert "<h3>Where learners pause, stop or fall silent</h3>" in html

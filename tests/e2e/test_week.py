@@ -29,7 +29,7 @@ async def test_the_check_in_comes_in_the_evening_once_and_counts(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     report = await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     assert report.sent == 1
     lesson = alex.last
@@ -58,10 +58,10 @@ async def test_the_check_in_comes_in_the_evening_once_and_counts(
 async def test_a_spring_forward_night_between_lesson_and_check_in(
     bridges: Bridges, sandbox: Sandbox
 ):
-    # Amsterdam 2026-03-29: 02:00 jumps to 03:00. Lesson 01:30 CET, reflection 02:30 (in the gap).
+    # Amsterdam 2026-03-29: 02:00 jumps to 03:00. Lesson 01:30 CET, check-in 02:30 (in the gap).
     bridges.clock.now = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
     ana = sandbox.user(1002, "Ana", language_code="en")
-    await bridges.onboard(ana, time="01:30", reflect="02:30", first_now=False)
+    await bridges.onboard(ana, time="01:30", checkin_time="02:30", first_now=False)
     assert await _due(bridges, 1002) == (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), DueKind.LESSON)
     await bridges.next_day_at(datetime(2026, 3, 29, 0, 30, tzinfo=UTC))
     assert ana.last.button_labels() == LATER
@@ -76,7 +76,7 @@ async def test_a_fall_back_night_asks_once(bridges: Bridges, sandbox: Sandbox):
     # Amsterdam 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice.
     bridges.clock.now = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
     ben = sandbox.user(1003, "Ben", language_code="en")
-    await bridges.onboard(ben, time="01:30", reflect="02:30", first_now=False)
+    await bridges.onboard(ben, time="01:30", checkin_time="02:30", first_now=False)
     await bridges.next_day_at(datetime(2026, 10, 24, 23, 30, tzinfo=UTC))  # 01:30 CEST
     assert await _due(bridges, 1003) == (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), DueKind.CHECKIN)
     await bridges.next_day_at(datetime(2026, 10, 25, 0, 30, tzinfo=UTC))  # the first 02:30
@@ -90,7 +90,7 @@ async def test_later_sends_the_lesson_again_once_and_it_counts_for_its_day(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     bridges.clock.now = datetime(2026, 3, 2, 7, 5, tzinfo=UTC)
     delivery = alex.last.buttons[0][0].callback_data.split(":")[2]
@@ -116,7 +116,7 @@ async def test_later_sends_the_lesson_again_once_and_it_counts_for_its_day(
 
 async def test_this_evening_brings_the_lesson_with_its_check_in(bridges: Bridges, sandbox: Sandbox):
     alex = sandbox.user(1001, "Alex", language_code="nl")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     assert alex.last.button_labels() == ["⏰ Over een uur", "🌙 Vanavond"]
     await bridges.press(alex, "🌙 Vanavond")
@@ -135,7 +135,7 @@ async def test_turning_the_evening_off_sends_the_owed_check_in_now(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
-    await bridges.onboard(alex, time="08:00", reflect="20:00", first_now=False)
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
     await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     await bridges.say(alex, "/reflect 21:30")
     assert "21:30" in alex.inbox[-2].text
@@ -188,7 +188,7 @@ async def test_a_missed_day_uses_a_freeze_and_says_so_the_next_morning(
     assert "streak freeze" not in alex.last.text  # none left: the streak breaks quietly
 
 
-async def test_silence_brings_one_gentle_note_then_quiet_until_an_answer(
+async def test_silence_brings_one_gentle_note_then_silence_until_an_answer(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
@@ -242,7 +242,7 @@ async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
     assert document is not None and document.filename == "bridges-export.json"
     data = json.loads(document.data)
     assert data["settings"]["timezone"] == "Europe/Amsterdam"
-    assert data["settings"]["reflection_time"] is None
+    assert data["settings"]["checkin_time"] is None
     assert [delivery["lesson_day"] for delivery in data["deliveries"]] == [1, 2, 3, 4, 5, 6]
     assert all(delivery["answer"] is not None for delivery in data["deliveries"])
     assert data["streaks"] == {"current": 6, "longest": 6, "freezes": 0}

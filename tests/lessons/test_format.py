@@ -175,8 +175,8 @@ def test_help_lines_follow_the_zone_on_the_days_that_show_them(
 ):
     first = renderer.course.lesson("en", 1)
     assert expected in renderer.render(first, name="Sam", timezone=zone).lesson_html
-    quiet = renderer.course.lesson("en", 2)
-    assert "Where to turn" not in renderer.render(quiet, name="Sam", timezone=zone).lesson_html
+    plain = renderer.course.lesson("en", 2)
+    assert "Where to turn" not in renderer.render(plain, name="Sam", timezone=zone).lesson_html
 
 
 def test_feedback_comes_per_option_and_per_band():

@@ -273,7 +273,7 @@ async def test_stopping_still_sends_the_auto_pause_notes_it_claimed(
 async def test_a_follow_up_taken_over_after_its_lease_is_not_counted_recorded(
     repo: Repo, clock: SettableClock
 ):
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     (lesson,) = await repo.claim_due(DUE, course_outline(COURSE))
     assert await record_sent(repo, lesson, now=DUE, message_id=1)
     evening = DUE + timedelta(hours=12)

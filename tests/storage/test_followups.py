@@ -19,10 +19,10 @@ def _accept_all(_lesson_id: str, _value: str) -> bool:
     return True
 
 
-async def _morning(repo: Repo, clock: SettableClock, *, reflection: str | None = "20:00") -> int:
-    await make_learner(repo, clock.now, reflection_time=reflection)
+async def _morning(repo: Repo, clock: SettableClock, *, checkin_time: str | None = "20:00") -> int:
+    await make_learner(repo, clock.now, checkin_time=checkin_time)
     (claim,) = await repo.claim_due(MORNING, COURSE)
-    assert claim.checkin_apart is (reflection is not None)
+    assert claim.checkin_apart is (checkin_time is not None)
     assert await record_sent(repo, claim, now=MORNING, message_id=1)
     return claim.delivery_id
 
@@ -74,7 +74,7 @@ async def test_a_lost_check_in_is_sent_once_more_under_a_new_attempt(
 
 
 async def test_a_lesson_that_failed_has_no_evening_check_in(repo: Repo, clock: SettableClock):
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     (claim,) = await repo.claim_due(MORNING, COURSE)
     assert await record_failed(repo, claim, reason="Bad Request")
     assert await repo.claim_due(EVENING, COURSE) == []
@@ -148,7 +148,7 @@ async def test_silence_pauses_once_and_an_answer_ends_it(repo: Repo, clock: Sett
 
 
 async def test_a_chosen_pause_is_not_ended_by_an_answer(repo: Repo, clock: SettableClock):
-    delivery_id = await _morning(repo, clock, reflection=None)
+    delivery_id = await _morning(repo, clock, checkin_time=None)
     await repo.pause(1001, MORNING)
     outcome = await repo.record_answer(1001, delivery_id, "sent", MORNING, accepts=_accept_all)
     assert outcome.status == "recorded" and not outcome.resumed
@@ -159,7 +159,7 @@ async def test_a_chosen_pause_is_not_ended_by_an_answer(repo: Repo, clock: Setta
 async def test_today_with_an_evening_ahead_leaves_the_check_in_for_the_evening(
     repo: Repo, clock: SettableClock
 ):
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     outcome = await repo.deliver_today(1001, MORNING, COURSE)
     assert outcome.kind == "new" and outcome.claim is not None and outcome.claim.checkin_apart
     assert await record_sent(repo, outcome.claim, now=MORNING, message_id=1)
@@ -246,7 +246,7 @@ async def test_a_lesson_still_sending_at_the_evening_keeps_its_check_in(
 ):
     """The lesson's reply is lost (row `sending`) when its evening comes: the check-in
     waits a lease for the lesson to settle, and is asked once the lesson has arrived."""
-    await make_learner(repo, clock.now, daily_time="19:59", reflection_time="20:00")
+    await make_learner(repo, clock.now, daily_time="19:59", checkin_time="20:00")
     lesson_at = datetime(2026, 3, 2, 18, 59, 30, tzinfo=UTC)
     (claim,) = await repo.claim_due(lesson_at, COURSE)
     assert claim.checkin_apart
@@ -263,9 +263,9 @@ async def test_a_lesson_still_sending_at_the_evening_keeps_its_check_in(
 async def test_a_settings_change_while_the_lesson_is_sending_keeps_its_check_in(
     repo: Repo, clock: SettableClock
 ):
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     (claim,) = await repo.claim_due(MORNING, COURSE)  # its reply is lost: still `sending`
-    learner = await repo.set_reflection(1001, "21:00", MORNING + timedelta(minutes=5))
+    learner = await repo.set_checkin_time(1001, "21:00", MORNING + timedelta(minutes=5))
     assert learner is not None
     assert (learner.next_due_at, learner.due_kind) == (EVENING + timedelta(hours=1), "checkin")
 
@@ -274,7 +274,7 @@ async def test_today_while_paused_sends_the_check_in_with_the_lesson(
     repo: Repo, clock: SettableClock
 ):
     """Paused, nothing comes this evening: the check-in is not promised for "tonight"."""
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     await repo.pause(1001, MORNING - timedelta(hours=1))
     outcome = await repo.deliver_today(1001, MORNING, COURSE)
     assert outcome.kind == "new" and outcome.claim is not None
@@ -290,9 +290,9 @@ async def test_today_while_paused_sends_the_check_in_with_the_lesson(
 async def test_moving_the_evening_to_a_time_already_past_asks_the_check_in_now(
     repo: Repo, clock: SettableClock
 ):
-    await _morning(repo, clock, reflection="21:00")
+    await _morning(repo, clock, checkin_time="21:00")
     at = datetime(2026, 3, 2, 19, 30, tzinfo=UTC)  # 20:30: the check-in is owed at 21:00
-    learner = await repo.set_reflection(1001, "20:00", at)
+    learner = await repo.set_checkin_time(1001, "20:00", at)
     assert learner is not None and (learner.next_due_at, learner.due_kind) == (at, "checkin")
     (claim,) = await repo.claim_due(at, COURSE)
     assert claim.kind == ClaimKind.CHECKIN

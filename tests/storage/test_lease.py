@@ -59,8 +59,8 @@ def test_the_lease_columns_are_written_in_one_module_only():
 
 async def _taken_over(repo: Repo, clock: SettableClock, kind: ClaimKind) -> tuple[Claim, Claim]:
     """A claim of `kind` whose lease ran out, and the claim that took its row over."""
-    reflection = "20:00" if kind == ClaimKind.CHECKIN else None
-    await make_learner(repo, clock.now, reflection_time=reflection)
+    checkin_time = "20:00" if kind == ClaimKind.CHECKIN else None
+    await make_learner(repo, clock.now, checkin_time=checkin_time)
     at = MORNING
     if kind != ClaimKind.LESSON:
         (lesson,) = await repo.claim_due(MORNING, COURSE)
@@ -102,7 +102,7 @@ async def test_every_kind_renews_and_releases_through_one_lease(
 
 
 async def test_a_blocked_follow_up_sets_the_learner_aside(repo: Repo, clock: SettableClock):
-    await make_learner(repo, clock.now, reflection_time="20:00")
+    await make_learner(repo, clock.now, checkin_time="20:00")
     (lesson,) = await repo.claim_due(MORNING, COURSE)
     assert await record_sent(repo, lesson, now=MORNING, message_id=1)
     (checkin,) = await repo.claim_due(EVENING, COURSE)

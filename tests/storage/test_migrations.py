@@ -67,7 +67,7 @@ async def test_downgrading_the_week_moves_an_evening_due_instant_to_the_next_les
     db: AsyncEngine,
 ):
     repo = Repo(db)
-    await make_learner(repo, MORNING - timedelta(hours=1), reflection_time="20:00")
+    await make_learner(repo, MORNING - timedelta(hours=1), checkin_time="20:00")
     (claim,) = await repo.claim_due(MORNING, COURSE)
     assert await record_sent(repo, claim, now=MORNING, message_id=1)
     await downgrade_schema(db, "0002")
@@ -75,3 +75,18 @@ async def test_downgrading_the_week_moves_an_evening_due_instant_to_the_next_les
         (due,) = (await connection.exec_driver_sql("SELECT next_due_at FROM learner")).one()
     # 08:00 in Amsterdam the next day, not the evening check-in's 20:00.
     assert str(due).startswith("2026-03-03 07:00:00")
+
+
+async def test_the_checkin_time_keeps_its_value_through_the_rename(db: AsyncEngine):
+    """0005 renames learner.reflection_time to checkin_time; each learner keeps their time."""
+    repo = Repo(db)
+    await make_learner(repo, MORNING - timedelta(hours=1), checkin_time="21:30")
+    await downgrade_schema(db, "0004")
+    async with db.connect() as connection:
+        (old,) = (await connection.exec_driver_sql("SELECT reflection_time FROM learner")).one()
+    assert old == "21:30"
+    await upgrade_schema(db)
+    learner = await repo.get_learner(1001)
+    assert learner is not None and learner.checkin_time == "21:30"
+    async with db.connect() as connection:
+        assert await connection.run_sync(_diff) == []

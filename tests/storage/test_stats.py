@@ -46,7 +46,7 @@ async def _answer(repo: Repo, learner_id: int, delivery_id: int, value: str, day
 
 
 async def _fill(repo: Repo) -> None:
-    """Alex answers two days then goes quiet; Sam (nl) answers two and pauses; Kim stops."""
+    """Alex answers two days then falls silent; Sam (nl) answers two and pauses; Kim stops."""
     start = DAY1 - timedelta(hours=1)
     await make_learner(repo, start, learner_id=1, first_name="Alex")
     await make_learner(repo, start, learner_id=2, first_name="Sam", language="nl")
@@ -95,11 +95,11 @@ async def test_stats_count_the_funnel_answers_and_where_learners_leave(db: Async
     ]
     assert stats.leaving == [
         Leaving("opening-1", 1, stopped=1),
-        Leaving("empathy-1", 2, paused=1, quiet=1),
+        Leaving("empathy-1", 2, paused=1, silent=1),
     ]
 
 
-async def test_two_unanswered_lessons_are_not_quiet_yet(db: AsyncEngine):
+async def test_two_unanswered_lessons_are_not_silence_yet(db: AsyncEngine):
     repo = Repo(db)
     await make_learner(repo, DAY1 - timedelta(hours=1), learner_id=1)
     sent = await _day(repo, 1)
@@ -109,7 +109,7 @@ async def test_two_unanswered_lessons_are_not_quiet_yet(db: AsyncEngine):
     assert (await read_stats(db, DAY1 + timedelta(days=3))).leaving == []
     await _day(repo, 4)
     assert (await read_stats(db, DAY1 + timedelta(days=4))).leaving == [
-        Leaving("opening-1", 1, quiet=1)
+        Leaving("opening-1", 1, silent=1)
     ]
 
 
@@ -123,7 +123,7 @@ async def test_never_answering_and_pausing_before_any_lesson_count_before_the_co
     for day in (1, 2, 3):
         await _day(repo, day)
     stats = await read_stats(db, DAY1 + timedelta(days=3))
-    assert stats.leaving == [Leaving(None, None, paused=1, quiet=1)]
+    assert stats.leaving == [Leaving(None, None, paused=1, silent=1)]
     assert stats.totals.paused == 1
 
 

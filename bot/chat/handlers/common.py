@@ -87,14 +87,14 @@ def next_lesson_line(learner: LearnerView, context: Context) -> str:
 def with_lesson_note(learner: LearnerView) -> str:
     """Say plainly that the check-in comes with the lesson when its time is not after the
     lesson's: the tick asks it with the lesson then, so "this evening at 07:00" would be untrue."""
-    if learner.reflection_time is None or learner.daily_time is None:
+    if learner.checkin_time is None or learner.daily_time is None:
         return ""
-    if parse_daily_time(learner.reflection_time) > parse_daily_time(learner.daily_time):
+    if parse_daily_time(learner.checkin_time) > parse_daily_time(learner.daily_time):
         return ""
     return say(
         learner.language,
-        "reflect-with-lesson",
-        time=learner.reflection_time,
+        "checkin-with-lesson",
+        time=learner.checkin_time,
         lesson=learner.daily_time,
     )
 

@@ -1,9 +1,10 @@
 """/start and the settings: language, time zone and daily time.
 
-Onboarding is one table of steps (language -> time zone -> daily time) whose
-state lives on the learner row, not in memory, so a restart mid-way loses
-nothing. Each step can be answered with a button or typed; the same settings
-work later as /language, /timezone and /time with an argument.
+Onboarding is one table of steps (scheduler/onboarding.py: language -> time
+zone -> daily time -> check-in time) whose state lives on the learner row, not
+in memory, so a restart mid-way loses nothing. This module says how each step
+is asked in the chat (its buttons) and which typed answers it takes; the same
+settings work later as /language, /timezone, /time and /reflect.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks, keyboards
+from bot.chat.handlers.checkin_time import ask_checkin_time
 from bot.chat.handlers.common import (
     Context,
     clear_buttons,
@@ -25,29 +27,34 @@ from bot.chat.handlers.common import (
     say,
     with_lesson_note,
 )
-from bot.chat.handlers.evening import ask_reflection
 from bot.chat.texts import LANGUAGES, language_for
 from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
+from scheduler.onboarding import BY_STEP
 from scheduler.places import find_place, zone_at
 from scheduler.states import Step
 from storage.views import LearnerView
 
+# The buttons of each step before `done` (whose check-in time checkin_time.py asks).
+BUTTONS: dict[Step, Callable[[LearnerView], InlineKeyboardMarkup]] = {
+    Step.LANGUAGE: lambda learner: keyboards.languages(learner.language),
+    Step.TIMEZONE: lambda learner: keyboards.zones(learner.language),
+    Step.TIME: lambda learner: keyboards.times(),
+}
 
-def _question(step: str, language: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The question and buttons of an onboarding step: the whole dialogue in one table."""
-    table: dict[str, Callable[[], tuple[str, InlineKeyboardMarkup]]] = {
-        Step.LANGUAGE: lambda: (say(language, "ask-language"), keyboards.languages(language)),
-        Step.TIMEZONE: lambda: (say(language, "ask-timezone"), keyboards.zones(language)),
-        Step.TIME: lambda: (say(language, "ask-time"), keyboards.times()),
-    }
-    return table[step]()
+
+async def ask(update: Update, learner: LearnerView, step: Step) -> None:
+    """Ask one onboarding step's question with its buttons (also for a bare /language etc.)."""
+    if step == Step.DONE:
+        await ask_checkin_time(update, learner)
+        return
+    await reply(update, say(learner.language, BY_STEP[step].question), BUTTONS[step](learner))
 
 
 async def continue_onboarding(update: Update, learner: LearnerView) -> None:
     """Ask the learner's current step, or, when all is set, offer the first lesson."""
     if learner.onboarding_step == Step.DONE:
         # One more tap, the default pre-selected: when the check-in comes on its own.
-        await ask_reflection(update, learner)
+        await ask(update, learner, Step.DONE)
         await reply(
             update,
             say(
@@ -56,8 +63,7 @@ async def continue_onboarding(update: Update, learner: LearnerView) -> None:
             keyboards.first_lesson(learner.language),
         )
         return
-    html, markup = _question(learner.onboarding_step, learner.language)
-    await reply(update, html, markup)
+    await ask(update, learner, learner.onboarding_step)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -180,9 +186,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     args = command_args(context)
     if not args:
-        await reply(
-            update, say(learner.language, "ask-language"), keyboards.languages(learner.language)
-        )
+        await ask(update, learner, Step.LANGUAGE)
         return
     value = args[0].lower()
     if len(args) != 1 or value not in LANGUAGES:
@@ -198,9 +202,7 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     args = command_args(context)
     if not args:
-        await reply(
-            update, say(learner.language, "ask-timezone"), keyboards.zones(learner.language)
-        )
+        await ask(update, learner, Step.TIMEZONE)
         return
     await apply_timezone(update, context, learner, " ".join(args))
 
@@ -212,28 +214,30 @@ async def time_command(update: Update, context: Context) -> None:
         return
     args = command_args(context)
     if not args:
-        await reply(update, say(learner.language, "ask-time"), keyboards.times())
+        await ask(update, learner, Step.TIME)
         return
     await apply_time(update, context, learner, " ".join(args))
 
 
 async def typed_setting(update: Update, context: Context, learner: LearnerView, text: str) -> bool:
-    """Free text while onboarding waits for a zone or a time. True if it was taken as one."""
-    handlers: dict[str, Callable[[Update, Context, LearnerView, str], Awaitable[bool]]] = {
-        Step.TIMEZONE: apply_timezone,
-        Step.TIME: apply_time,
-    }
-    if learner.onboarding_step == Step.LANGUAGE:
-        html, markup = _question(Step.LANGUAGE, learner.language)
-        await reply(update, html, markup)  # the language is chosen with a button
-        return True
-    handler = handlers.get(learner.onboarding_step)
-    if handler is None:
+    """Free text while onboarding waits for a step. True if it was taken as that step's answer.
+
+    A step answered only with buttons (the language) is asked again; at `done`
+    free text is not onboarding's (it may answer a check-in).
+    """
+    step = learner.onboarding_step
+    if step == Step.DONE:
         return False
-    if not await handler(update, context, learner, text):
-        html, markup = _question(learner.onboarding_step, learner.language)
-        await reply(update, html, markup)
+    if not BY_STEP[step].typed or not await TYPED[step](update, context, learner, text):
+        await ask(update, learner, step)
     return True
+
+
+# The typed answers each step takes (scheduler/onboarding.py says which steps take one).
+TYPED: dict[Step, Callable[[Update, Context, LearnerView, str], Awaitable[bool]]] = {
+    Step.TIMEZONE: apply_timezone,
+    Step.TIME: apply_time,
+}
 
 
 async def setting_button(

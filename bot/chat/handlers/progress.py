@@ -85,9 +85,9 @@ async def _chart(update: Update, svc: Services, learner: LearnerView, found: Pro
     for key in KEYS:  # every key in course order, so colours never shift
         lines[_plain(language, f"key-{key}")] = []
     for point in points:
-        theme = key_of.get(point.lesson_id)
-        if theme in KEYS:  # opening and closing days belong to no key
-            lines[_plain(language, f"key-{theme}")].append((point.lesson_day, point.value))
+        lesson_key = key_of.get(point.lesson_id)
+        if lesson_key in KEYS:  # opening and closing days belong to no key
+            lines[_plain(language, f"key-{lesson_key}")].append((point.lesson_day, point.value))
     title = _plain(language, "chart-title", current=found.streaks.current, freezes=found.freezes)
     png = await asyncio.to_thread(
         progress_chart,

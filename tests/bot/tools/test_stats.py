@@ -43,7 +43,7 @@ def _stats() -> CourseStats:
             # A lesson since removed from the course: its raw value stands in for a label.
             ValueCount("gone-1", 9, "choice", "en", "<b>maybe</b>", 1),
         ],
-        leaving=[Leaving(None, None, quiet=1), Leaving("empathy-1", 2, paused=1)],
+        leaving=[Leaving(None, None, silent=1), Leaving("empathy-1", 2, paused=1)],
     )
 
 
@@ -69,7 +69,7 @@ def test_scale_means_per_lesson_and_per_key_pool_every_language(course: Course):
 
 
 def test_leaving_before_the_first_lesson_has_its_own_row(course: Course):
-    rows = _rows(build_tables(_stats(), course), "Where learners pause, stop or go quiet")
+    rows = _rows(build_tables(_stats(), course), "Where learners pause, stop or fall silent")
     assert rows == (
         ("", "(before)", "0", "0", "0", "1"),
         ("2", "empathy-1", "1", "0", "0", "0"),

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.checkin_time import EVENING, HOUR, checkin_at, snooze_until
 from scheduler.due import local_date, next_due_at, occurrence_on
-from scheduler.reflection import EVENING, HOUR, checkin_at, snooze_until
 from tests.scheduler.test_due import ZONES, daily_times, instants
 
 AMS = "Europe/Amsterdam"
 
 
-def test_checkin_comes_at_the_reflection_time_of_the_lessons_day():
+def test_checkin_comes_at_the_checkin_time_of_the_lessons_day():
     lesson = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
     at = checkin_at(lesson, local_date(lesson, AMS), time(20, 0), AMS)
     assert at == datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def test_checkin_goes_with_the_lesson_when_off_or_not_later():
 
 
 def test_checkin_across_the_spring_forward_night():
-    # Amsterdam 2026-03-29: 02:00 jumps to 03:00. A 01:30 lesson, reflection in the gap.
+    # Amsterdam 2026-03-29: 02:00 jumps to 03:00. A 01:30 lesson, check-in in the gap.
     lesson = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET
     at = checkin_at(lesson, local_date(lesson, AMS), time(2, 30), AMS)
     assert at == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST, the gap's end

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from scheduler.due import local_date, occurrence_on
 
-# When no reflection time is set, "this evening" means this local time.
+# When no check-in time is set, "this evening" means this local time.
 DEFAULT_EVENING = time(20, 0)
 # "In an hour".
 SNOOZE_HOUR = timedelta(hours=1)
@@ -23,33 +23,35 @@ SNOOZE_CHOICES = (HOUR, EVENING)
 
 
 def checkin_at(
-    lesson_at: datetime, day: date, reflection: time | None, zone: str
+    lesson_at: datetime, day: date, checkin_time: time | None, zone: str
 ) -> datetime | None:
     """The instant a lesson's check-in goes out on its own, or None to send it with the lesson.
 
-    The check-in comes at the reflection time of the lesson's local `day`,
+    The check-in comes at the check-in time of the lesson's local `day`,
     but only if that is later than the lesson itself (`lesson_at`, when it was
-    or is being sent); a lesson at 21:00 with a reflection time of 20:00, or
+    or is being sent); a lesson at 21:00 with a check-in time of 20:00, or
     `/reflect off`, keeps the check-in in the lesson message.
     """
-    if reflection is None:
+    if checkin_time is None:
         return None
-    evening = occurrence_on(day, reflection, zone)
+    evening = occurrence_on(day, checkin_time, zone)
     return evening if evening > lesson_at else None
 
 
-def snooze_until(choice: str, now: datetime, reflection: time | None, zone: str) -> datetime | None:
+def snooze_until(
+    choice: str, now: datetime, checkin_time: time | None, zone: str
+) -> datetime | None:
     """When a lesson snoozed at `now` comes again, or None if that choice no longer fits today.
 
     "In an hour" is an hour from now; "this evening" is the learner's
-    reflection time (else 20:00) on today's local date, and only while it is
+    check-in time (else 20:00) on today's local date, and only while it is
     still ahead of now. A snooze never carries a lesson into the next local day.
     """
     today = local_date(now, zone)
     if choice == HOUR:
         until = now + SNOOZE_HOUR
     elif choice == EVENING:
-        until = occurrence_on(today, reflection or DEFAULT_EVENING, zone)
+        until = occurrence_on(today, checkin_time or DEFAULT_EVENING, zone)
     else:
         return None
     if until <= now or local_date(until, zone) != today:
