@@ -34,8 +34,8 @@ def checkin_at(
     """
     if checkin_time is None:
         return None
-    evening = occurrence_on(day, checkin_time, zone)
-    return evening if evening > lesson_at else None
+    at = occurrence_on(day, checkin_time, zone)
+    return at if at > lesson_at else None
 
 
 def snooze_until(

@@ -133,11 +133,11 @@ async def _claim_lessons(
             plans.append(plan)
     reserved = await insert_lessons(session, plans, now)
     await _advance(session, next_due, postgres=postgres)
-    evening = [plan.learner.id for plan in plans if plan.checkin_apart]
-    if evening:  # the lesson goes with its check-in apart: the evening is next
+    apart = [plan.learner.id for plan in plans if plan.checkin_apart]
+    if apart:  # the lesson goes with its check-in apart: the evening is next
         await session.exec(
             update(Learner)
-            .where(col(Learner.id).in_(evening))
+            .where(col(Learner.id).in_(apart))
             .values(due_kind=DueKind.CHECKIN)
             .execution_options(synchronize_session=False)
         )
@@ -191,7 +191,7 @@ def plan_lesson(
         checkin_time = (
             None if learner.checkin_time is None else parse_daily_time(learner.checkin_time)
         )
-        evening = checkin_at(at, today, checkin_time, learner.timezone)
+        checkin_due = checkin_at(at, today, checkin_time, learner.timezone)
     except (ValueError, LookupError) as error:
         # One broken row (a zone the server no longer knows) must not stop
         # everyone else's lessons: set it aside and say so.
@@ -199,8 +199,8 @@ def plan_lesson(
         return None
     day, entry = place
     final = day >= len(course)
-    if evening is not None:
-        return LessonPlan(learner, day, entry, today, evening, final, checkin_apart=True)
+    if checkin_due is not None:
+        return LessonPlan(learner, day, entry, today, checkin_due, final, checkin_apart=True)
     return LessonPlan(learner, day, entry, today, due, final)
 
 

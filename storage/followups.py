@@ -25,7 +25,7 @@ from storage import lease as leases
 from storage.claimed import stored_claim
 from storage.due import Due
 from storage.models import Delivery, Learner
-from storage.owed import evening_of, newest_deliveries, on_its_day
+from storage.owed import newest_deliveries, on_its_day, owed_checkin_at
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _hold_followup(learner: Learner, delivery: Delivery, now: datetime) -> Claim
         leases.hold(delivery, ClaimKind.SNOOZED, now)
         apart = (
             delivery.checkin_state == FollowUpState.PENDING
-            and evening_of(learner, delivery, now) is not None
+            and owed_checkin_at(learner, delivery, now) is not None
         )
         return stored_claim(learner, delivery, ClaimKind.SNOOZED, apart=apart)
     if (
@@ -104,15 +104,15 @@ def _next_after_followup(
     evening and this morning), today's lesson time has passed already and
     today has no lesson yet: it is due at once, not tomorrow.
     """
-    evening = None
+    checkin_due = None
     if (
         delivery is not None
         and learner.due_kind == DueKind.SNOOZED
         and on_its_day(learner, delivery, now)
     ):
-        evening = evening_of(learner, delivery, now)
-    if evening is not None:
-        learner.next_due_at, learner.due_kind = evening, DueKind.CHECKIN
+        checkin_due = owed_checkin_at(learner, delivery, now)
+    if checkin_due is not None:
+        learner.next_due_at, learner.due_kind = checkin_due, DueKind.CHECKIN
         return
     learner.due_kind = DueKind.LESSON
     assert learner.timezone is not None and learner.daily_time is not None
@@ -161,7 +161,7 @@ def _still_owed(learner: Learner, delivery: Delivery, now: datetime) -> bool:
     """
     if learner.checkin_time is None or learner.timezone is None:
         return True
-    evening = occurrence_on(
+    asked_at = occurrence_on(
         delivery.local_date, parse_daily_time(learner.checkin_time), learner.timezone
     )
-    return evening > now - STALE_CHECKIN
+    return asked_at > now - STALE_CHECKIN

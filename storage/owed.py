@@ -42,7 +42,7 @@ async def newest_deliveries(session: AsyncSession, ids: Sequence[int]) -> dict[i
     return newest
 
 
-def evening_of(learner: Learner, delivery: Delivery, now: datetime) -> datetime | None:
+def owed_checkin_at(learner: Learner, delivery: Delivery, now: datetime) -> datetime | None:
     """The evening check-in instant of `delivery`'s day, if it is still ahead of `now`."""
     if learner.checkin_time is None or learner.timezone is None:
         return None
@@ -76,8 +76,8 @@ def owed_followup(
     ):
         return max(delivery.snoozed_until, now), DueKind.SNOOZED
     if delivery.checkin_state == FollowUpState.PENDING:
-        evening = evening_of(learner, delivery, now)
-        if evening is not None:
-            return evening, DueKind.CHECKIN
+        checkin_due = owed_checkin_at(learner, delivery, now)
+        if checkin_due is not None:
+            return checkin_due, DueKind.CHECKIN
         return now, DueKind.CHECKIN  # turned off, or its evening already passed: at once
     return None
