@@ -99,7 +99,7 @@ async def test_stats_count_the_funnel_answers_and_where_learners_leave(db: Async
     ]
 
 
-async def test_two_unanswered_lessons_are_not_silence_yet(db: AsyncEngine):
+async def test_two_unanswered_lessons_are_not_silent_yet(db: AsyncEngine):
     repo = Repo(db)
     await make_learner(repo, DAY1 - timedelta(hours=1), learner_id=1)
     sent = await _day(repo, 1)
