@@ -28,11 +28,10 @@ from datetime import datetime, timedelta
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from storage import claim, due, lease, outcome, recalls, snooze, today
+from storage import claim, due, learners, lease, outcome, recalls, snooze, today
 from storage.answers import MAX_ANSWER_LENGTH, AnswerStore
 from storage.base import retrying
 from storage.history import HistoryStore, ScalePoint
-from storage.learners import LearnerStore
 from storage.lease import MAX_RESENDS
 from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
 
@@ -54,7 +53,7 @@ __all__ = [
 ]
 
 
-class Repo(LearnerStore, AnswerStore, HistoryStore):
+class Repo(AnswerStore, HistoryStore):
     """Bridges' storage, built on one engine; safe to share across tasks.
 
     It is the tick's `scheduler.claims.ClaimStore`.
@@ -142,3 +141,67 @@ class Repo(LearnerStore, AnswerStore, HistoryStore):
         async with self._reads() as session:
             found = await recalls.recalled_answers(session, {learner_id: set(lesson_ids)})
             return found.get(learner_id, {})
+
+    # Learners and their settings (storage/learners.py).
+
+    async def get_learner(self, learner_id: int) -> LearnerView | None:
+        async with self._reads() as session:
+            return await learners.get_learner(session, learner_id)
+
+    async def start_learner(
+        self, learner_id: int, *, first_name: str, language: str, now: datetime
+    ) -> tuple[LearnerView, bool]:
+        async with self._sessions.begin() as session:
+            return await learners.start_learner(
+                session, learner_id, first_name=first_name, language=language, now=now
+            )
+
+    async def set_language(self, learner_id: int, language: str) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_language(session, learner_id, language)
+
+    async def set_timezone(self, learner_id: int, zone: str, now: datetime) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_timezone(session, learner_id, zone, now)
+
+    async def set_daily_time(
+        self, learner_id: int, daily_time: str, now: datetime
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_daily_time(session, learner_id, daily_time, now)
+
+    async def set_checkin_time(
+        self, learner_id: int, checkin_time: str | None, now: datetime
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_checkin_time(session, learner_id, checkin_time, now)
+
+    async def pause(
+        self, learner_id: int, now: datetime, days: int | None = None
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.pause(session, learner_id, now, days)
+
+    async def resume(self, learner_id: int, now: datetime) -> tuple[LearnerView | None, bool]:
+        async with self._sessions.begin() as session:
+            return await learners.resume(session, learner_id, now)
+
+    async def stop(self, learner_id: int) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.stop(session, learner_id)
+
+    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.mark_blocked(session, learner_id)
+
+    async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.mark_unblocked(session, learner_id, now)
+
+    async def delete_learner(self, learner_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            return await learners.delete_learner(session, learner_id)
+
+    async def count_learners(self) -> int:
+        async with self._reads() as session:
+            return await learners.count_learners(session)
