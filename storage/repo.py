@@ -23,13 +23,13 @@ mixed in below.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from storage import claim, due, learners, lease, outcome, recalls, snooze, today
-from storage.answers import MAX_ANSWER_LENGTH, AnswerStore
+from storage import answers, claim, due, learners, lease, outcome, recalls, snooze, today
+from storage.answers import MAX_ANSWER_LENGTH
 from storage.base import retrying
 from storage.history import HistoryStore, ScalePoint
 from storage.lease import MAX_RESENDS
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 
-class Repo(AnswerStore, HistoryStore):
+class Repo(HistoryStore):
     """Bridges' storage, built on one engine; safe to share across tasks.
 
     It is the tick's `scheduler.claims.ClaimStore`.
@@ -205,3 +205,27 @@ class Repo(AnswerStore, HistoryStore):
     async def count_learners(self) -> int:
         async with self._reads() as session:
             return await learners.count_learners(session)
+
+    # Answers, streaks and progress (storage/answers.py).
+
+    async def record_answer(
+        self,
+        learner_id: int,
+        delivery_id: int,
+        value: str,
+        now: datetime,
+        *,
+        accepts: Callable[[str, str], bool],
+    ) -> AnswerOutcome:
+        async with self._sessions.begin() as session:
+            return await answers.record_answer(
+                session, learner_id, delivery_id, value, now, accepts=accepts
+            )
+
+    async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
+        async with self._sessions.begin() as session:
+            return await answers.record_text_answer(session, learner_id, text, now)
+
+    async def progress(self, learner_id: int) -> Progress | None:
+        async with self._reads() as session:
+            return await answers.progress(session, learner_id)
