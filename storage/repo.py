@@ -25,13 +25,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from storage import answers, claim, due, learners, lease, outcome, recalls, snooze, today
+from storage import answers, claim, due, history, learners, lease, outcome, recalls, snooze, today
 from storage.answers import MAX_ANSWER_LENGTH
-from storage.base import retrying
-from storage.history import HistoryStore, ScalePoint
+from storage.base import RepoBase, retrying
+from storage.history import ScalePoint
 from storage.lease import MAX_RESENDS
 from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-class Repo(HistoryStore):
+class Repo(RepoBase):
     """Bridges' storage, built on one engine; safe to share across tasks.
 
     It is the tick's `scheduler.claims.ClaimStore`.
@@ -229,3 +230,21 @@ class Repo(HistoryStore):
     async def progress(self, learner_id: int) -> Progress | None:
         async with self._reads() as session:
             return await answers.progress(session, learner_id)
+
+    # The learner's own history, and /restart (storage/history.py).
+
+    async def scale_answers(self, learner_id: int) -> list[ScalePoint]:
+        async with self._reads() as session:
+            return await history.scale_answers(session, learner_id)
+
+    async def delivered_lesson(self, learner_id: int, lesson_id: str) -> bool:
+        async with self._reads() as session:
+            return await history.delivered_lesson(session, learner_id, lesson_id)
+
+    async def restart(self, learner_id: int, now: datetime, course_length: int) -> str:
+        async with self._sessions.begin() as session:
+            return await history.restart(session, learner_id, now, course_length)
+
+    async def export(self, learner_id: int) -> dict[str, Any] | None:
+        async with self._reads() as session:
+            return await history.export(session, learner_id)
