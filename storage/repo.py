@@ -3,8 +3,9 @@
 Handlers and the tick call `Repo` and get plain dataclasses back (storage.views,
 scheduler.claims); no session, query or ORM object leaves storage. Times are
 aware UTC instants passed in by the caller (the injected clock), never read
-here. The delivery path is plain functions that take the session first, one
-module per step, in the order the data flows; `Repo` opens the transaction:
+here. The work is plain functions that take the session first, one module per
+step; `Repo` opens the transaction (storage/base.py: its sessions, retries) and
+calls them. The delivery path, in the order the data flows:
 
     storage/due.py        who is due (one indexed range scan), the backlog
     storage/claim.py      the claim: reserve due learners' deliveries as a set
@@ -14,10 +15,14 @@ module per step, in the order the data flows; `Repo` opens the transaction:
     storage/lease.py      the one lease: reclaim, renew, release, settle (fenced)
     storage/outcome.py    record what a send came to
     storage/today.py      /today: today's lesson now, counted once
+    storage/snooze.py     "Later" on a lesson: it comes again once, today
 
-Learners and their settings (storage/learners.py), answers and streaks
-(storage/answers.py) and the learner's own history (storage/history.py) are
-mixed in below.
+And what the learner does:
+
+    storage/learners.py   enrol, onboarding settings, pause, stop, block, delete
+    storage/answers.py    answers to check-ins, streaks, /progress
+    storage/history.py    the learner's own history (chart, /export), /restart
+    storage/schedule.py   the one due instant every change above reschedules
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
 from storage import answers, claim, due, history, learners, lease, outcome, recalls, snooze, today
 from storage.answers import MAX_ANSWER_LENGTH
-from storage.base import RepoBase, retrying
+from storage.base import read_sessions, retrying, write_sessions
 from storage.history import ScalePoint
 from storage.lease import MAX_RESENDS
 from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
@@ -54,11 +61,18 @@ __all__ = [
 ]
 
 
-class Repo(RepoBase):
+class Repo:
     """Bridges' storage, built on one engine; safe to share across tasks.
 
-    It is the tick's `scheduler.claims.ClaimStore`.
+    It is the tick's `scheduler.claims.ClaimStore`. Each method opens one
+    transaction, a write (`_sessions`) or a read (`_reads`, storage/base.py),
+    and calls the function that does the work inside it.
     """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = write_sessions(engine)
+        self._reads = read_sessions(engine)
 
     async def claim_due(
         self,
