@@ -2,6 +2,7 @@
 
 An answer counts once (unique per delivery) and only while its check-in is
 open, that is while its delivery is the newest one that reached the learner.
+Each function works inside the session it is given; `Repo` opens the transaction.
 """
 
 from __future__ import annotations
@@ -17,127 +18,130 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scheduler.freeze import Week, apply_freezes
 from scheduler.states import DeliveryState, FollowUpState
 from scheduler.streak import LessonDay, Streaks
-from storage.base import RepoBase, view
+from storage.base import view
 from storage.models import Answer, Delivery, Learner
+from storage.schedule import latest_delivery, lock_learner, reschedule
 from storage.views import AnswerOutcome, Progress
 
 # Answers are kept whole up to this many characters; Telegram's own limit is 4096.
 MAX_ANSWER_LENGTH = 4096
 
 
-class AnswerStore(RepoBase):
-    async def record_answer(
-        self,
-        learner_id: int,
-        delivery_id: int,
-        value: str,
-        now: datetime,
-        *,
-        accepts: Callable[[str, str], bool],
-    ) -> AnswerOutcome:
-        """Record a button answer to one check-in, at most once, while it is open.
+async def record_answer(
+    session: AsyncSession,
+    learner_id: int,
+    delivery_id: int,
+    value: str,
+    now: datetime,
+    *,
+    accepts: Callable[[str, str], bool],
+) -> AnswerOutcome:
+    """Record a button answer to one check-in, at most once, while it is open.
 
-        `accepts(lesson_id, value)` says whether the value is one of that
-        check-in's own choices; forged or stale data changes nothing.
-        """
-        async with self._sessions.begin() as session:
-            delivery = await session.get(Delivery, delivery_id)
-            if delivery is None or delivery.learner_id != learner_id:
-                return AnswerOutcome("unknown")
-            if not accepts(delivery.lesson_id, value):
-                return AnswerOutcome("unknown", delivery.lesson_id)
-            return await self._record(session, delivery, value, now)
+    `accepts(lesson_id, value)` says whether the value is one of that
+    check-in's own choices; forged or stale data changes nothing.
+    """
+    delivery = await session.get(Delivery, delivery_id)
+    if delivery is None or delivery.learner_id != learner_id:
+        return AnswerOutcome("unknown")
+    if not accepts(delivery.lesson_id, value):
+        return AnswerOutcome("unknown", delivery.lesson_id)
+    return await _record(session, delivery, value, now)
 
-    async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
-        """Free text answers the newest check-in if it asks for text and is still open."""
-        async with self._sessions.begin() as session:
-            latest = await self._latest_delivery(session, learner_id, sent_only=True)
-            if latest is None or latest.checkin_kind != "text":
-                return AnswerOutcome("closed")
-            if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
-                return AnswerOutcome("closed")  # the evening check-in has not been asked yet
-            return await self._record(session, latest, text[:MAX_ANSWER_LENGTH], now)
 
-    async def _record(
-        self, session: AsyncSession, delivery: Delivery, value: str, now: datetime
-    ) -> AnswerOutcome:
-        assert delivery.id is not None
-        answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
-        if answered.first() is not None:
-            return AnswerOutcome("already", delivery.lesson_id)
-        latest = await self._latest_delivery(session, delivery.learner_id, sent_only=True)
-        if latest is None or latest.id != delivery.id:
-            return AnswerOutcome("closed", delivery.lesson_id)
-        try:
-            async with session.begin_nested():
-                session.add(
-                    Answer(
-                        delivery_id=delivery.id,
-                        learner_id=delivery.learner_id,
-                        value=value,
-                        answered_at=now,
-                    )
+async def record_text_answer(
+    session: AsyncSession, learner_id: int, text: str, now: datetime
+) -> AnswerOutcome:
+    """Free text answers the newest check-in if it asks for text and is still open."""
+    latest = await latest_delivery(session, learner_id, sent_only=True)
+    if latest is None or latest.checkin_kind != "text":
+        return AnswerOutcome("closed")
+    if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
+        return AnswerOutcome("closed")  # the evening check-in has not been asked yet
+    return await _record(session, latest, text[:MAX_ANSWER_LENGTH], now)
+
+
+async def _record(
+    session: AsyncSession, delivery: Delivery, value: str, now: datetime
+) -> AnswerOutcome:
+    assert delivery.id is not None
+    answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
+    if answered.first() is not None:
+        return AnswerOutcome("already", delivery.lesson_id)
+    latest = await latest_delivery(session, delivery.learner_id, sent_only=True)
+    if latest is None or latest.id != delivery.id:
+        return AnswerOutcome("closed", delivery.lesson_id)
+    try:
+        async with session.begin_nested():
+            session.add(
+                Answer(
+                    delivery_id=delivery.id,
+                    learner_id=delivery.learner_id,
+                    value=value,
+                    answered_at=now,
                 )
-        except IntegrityError:  # a double tap raced us to the unique constraint
-            return AnswerOutcome("already", delivery.lesson_id)
-        streaks = await self._streaks(session, delivery.learner_id)
-        resumed = await self._back_from_silence(session, delivery.learner_id, now)
-        return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed)
-
-    async def _back_from_silence(
-        self, session: AsyncSession, learner_id: int, now: datetime
-    ) -> bool:
-        """Any answer ends a pause that silence started (never one the learner chose)."""
-        learner = await self._lock(session, learner_id)
-        if learner is None or not view(learner).auto_paused:
-            return False
-        learner.paused_since = None
-        learner.paused_until = None
-        await self._reschedule(session, learner, now)
-        return True
-
-    async def _streaks(self, session: AsyncSession, learner_id: int) -> Streaks:
-        week = await self._week(session, learner_id)
-        return Streaks(week.current, week.longest)
-
-    async def _week(self, session: AsyncSession, learner_id: int) -> Week:
-        """Streaks with freezes applied: a missed day a freeze covered does not break them."""
-        rows = (
-            await session.exec(
-                select(col(Delivery.id), col(Delivery.local_date), col(Answer.id))
-                .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
-                .where(Delivery.learner_id == learner_id, Delivery.state != DeliveryState.FAILED)
-                .order_by(col(Delivery.local_date), col(Delivery.id))
             )
-        ).all()
-        days = [
-            LessonDay(day=day, answered=answer_id is not None, open=index == len(rows) - 1)
-            for index, (_, day, answer_id) in enumerate(rows)
-        ]
-        return apply_freezes(days)
+    except IntegrityError:  # a double tap raced us to the unique constraint
+        return AnswerOutcome("already", delivery.lesson_id)
+    streaks = await _streaks(session, delivery.learner_id)
+    resumed = await _back_from_silence(session, delivery.learner_id, now)
+    return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed)
 
-    async def progress(self, learner_id: int) -> Progress | None:
-        """Everything /progress shows, read in one (read-only, unlocked) transaction."""
-        async with self._reads() as session:
-            learner = await session.get(Learner, learner_id)
-            if learner is None:
-                return None
-            delivered = (
-                await session.exec(
-                    select(Delivery.lesson_id)
-                    .where(
-                        Delivery.learner_id == learner_id,
-                        Delivery.state == DeliveryState.SENT,
-                        Delivery.round == learner.round,
-                    )
-                    .order_by(col(Delivery.local_date), col(Delivery.id))
-                )
-            ).all()
-            answers = (
-                await session.exec(
-                    select(func.count()).select_from(Answer).where(Answer.learner_id == learner_id)
-                )
-            ).one()
-            week = await self._week(session, learner_id)
-            streaks = Streaks(week.current, week.longest)
-            return Progress(view(learner), list(delivered), int(answers), streaks, week.freezes)
+
+async def _back_from_silence(session: AsyncSession, learner_id: int, now: datetime) -> bool:
+    """Any answer ends a pause that silence started (never one the learner chose)."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None or not view(learner).auto_paused:
+        return False
+    learner.paused_since = None
+    learner.paused_until = None
+    await reschedule(session, learner, now)
+    return True
+
+
+async def _streaks(session: AsyncSession, learner_id: int) -> Streaks:
+    week = await _week(session, learner_id)
+    return Streaks(week.current, week.longest)
+
+
+async def _week(session: AsyncSession, learner_id: int) -> Week:
+    """Streaks with freezes applied: a missed day a freeze covered does not break them."""
+    rows = (
+        await session.exec(
+            select(col(Delivery.id), col(Delivery.local_date), col(Answer.id))
+            .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
+            .where(Delivery.learner_id == learner_id, Delivery.state != DeliveryState.FAILED)
+            .order_by(col(Delivery.local_date), col(Delivery.id))
+        )
+    ).all()
+    days = [
+        LessonDay(day=day, answered=answer_id is not None, open=index == len(rows) - 1)
+        for index, (_, day, answer_id) in enumerate(rows)
+    ]
+    return apply_freezes(days)
+
+
+async def progress(session: AsyncSession, learner_id: int) -> Progress | None:
+    """Everything /progress shows, read in one (read-only, unlocked) transaction."""
+    learner = await session.get(Learner, learner_id)
+    if learner is None:
+        return None
+    delivered = (
+        await session.exec(
+            select(Delivery.lesson_id)
+            .where(
+                Delivery.learner_id == learner_id,
+                Delivery.state == DeliveryState.SENT,
+                Delivery.round == learner.round,
+            )
+            .order_by(col(Delivery.local_date), col(Delivery.id))
+        )
+    ).all()
+    answers = (
+        await session.exec(
+            select(func.count()).select_from(Answer).where(Answer.learner_id == learner_id)
+        )
+    ).one()
+    week = await _week(session, learner_id)
+    streaks = Streaks(week.current, week.longest)
+    return Progress(view(learner), list(delivered), int(answers), streaks, week.freezes)

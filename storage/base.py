@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -21,8 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.states import LearnerStatus, Step
 from storage.db import READ_ONLY
-from storage.models import Delivery, Learner
-from storage.schedule import latest_delivery, lock_learner, reschedule
+from storage.models import Learner
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -34,6 +32,20 @@ T = TypeVar("T")
 # restart or failover costs a short wait, not a resend of every lesson in flight.
 RECORD_PATIENCE_S = 30.0
 RECORD_BACKOFF_CAP_S = 2.0
+
+
+def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for writes: on SQLite each transaction starts with ``BEGIN IMMEDIATE``."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads: a deferred ``BEGIN``, so under WAL they never wait for the writer."""
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}),
+        class_=AsyncSession,
+        expire_on_commit=False,
+    )
 
 
 def view(learner: Learner) -> LearnerView:
@@ -86,30 +98,3 @@ async def retrying(
                 "%s: transient database error (%s), try %d", what, type(error).__name__, attempt
             )
             await asyncio.sleep(pause)
-
-
-class RepoBase:
-    """The engine, its two session makers, and the rules every part of the repository uses."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        self._reads = async_sessionmaker(
-            engine.execution_options(**{READ_ONLY: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
-        )
-        self._postgres = engine.dialect.name == "postgresql"
-
-    # The shared scheduling steps (storage/schedule.py), for the learner, answer and
-    # history modules that still run their transactions as methods.
-    async def _lock(self, session: AsyncSession, learner_id: int) -> Learner | None:
-        return await lock_learner(session, learner_id)
-
-    async def _reschedule(self, session: AsyncSession, learner: Learner, now: datetime) -> None:
-        await reschedule(session, learner, now)
-
-    async def _latest_delivery(
-        self, session: AsyncSession, learner_id: int, *, sent_only: bool = False
-    ) -> Delivery | None:
-        return await latest_delivery(session, learner_id, sent_only=sent_only)

@@ -3,6 +3,7 @@
 Every change that can move the learner's next lesson reschedules it in the
 same transaction, with the learner row locked (on PostgreSQL), so a tick that
 is claiming this learner and a settings change never both schedule today.
+Each function works inside the session it is given; `Repo` opens the transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.onboarding import next_step
 from scheduler.states import LearnerStatus, Step
-from storage.base import RepoBase, view
+from storage.base import view
 from storage.models import Answer, Delivery, Learner
+from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 
 # A new learner's evening check-in comes at this local time (/reflect changes or ends it).
@@ -28,162 +30,168 @@ def _next_step(learner: Learner) -> Step:
     return next_step(lambda setting: getattr(learner, setting) is None)
 
 
-class LearnerStore(RepoBase):
-    async def get_learner(self, learner_id: int) -> LearnerView | None:
-        async with self._reads() as session:
-            learner = await session.get(Learner, learner_id)
-            return None if learner is None else view(learner)
+async def get_learner(session: AsyncSession, learner_id: int) -> LearnerView | None:
+    learner = await session.get(Learner, learner_id)
+    return None if learner is None else view(learner)
 
-    async def start_learner(
-        self, learner_id: int, *, first_name: str, language: str, now: datetime
-    ) -> tuple[LearnerView, bool]:
-        """Enrol a new learner, or bring back one who stopped or blocked the bot.
 
-        Returns the learner and whether they are new. A returning learner keeps
-        their settings, answers and place in the course.
-        """
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                learner = Learner(
-                    id=learner_id,
-                    first_name=first_name,
-                    language=language,
-                    onboarding_step=Step.LANGUAGE,
-                    status=LearnerStatus.ACTIVE,
-                    checkin_time=DEFAULT_CHECKIN_TIME,
-                    created_at=now,
-                )
-                session.add(learner)
-                await session.flush()
-                return view(learner), True
-            learner.first_name = first_name
-            if learner.status != LearnerStatus.ACTIVE:
-                learner.status = LearnerStatus.ACTIVE
-                await self._reschedule(session, learner, now)
-            return view(learner), False
+async def start_learner(
+    session: AsyncSession, learner_id: int, *, first_name: str, language: str, now: datetime
+) -> tuple[LearnerView, bool]:
+    """Enrol a new learner, or bring back one who stopped or blocked the bot.
 
-    async def set_language(self, learner_id: int, language: str) -> LearnerView | None:
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.language = language
-            if learner.onboarding_step == Step.LANGUAGE:
-                learner.onboarding_step = _next_step(learner)
-            return view(learner)
+    Returns the learner and whether they are new. A returning learner keeps
+    their settings, answers and place in the course.
+    """
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        learner = Learner(
+            id=learner_id,
+            first_name=first_name,
+            language=language,
+            onboarding_step=Step.LANGUAGE,
+            status=LearnerStatus.ACTIVE,
+            checkin_time=DEFAULT_CHECKIN_TIME,
+            created_at=now,
+        )
+        session.add(learner)
+        await session.flush()
+        return view(learner), True
+    learner.first_name = first_name
+    if learner.status != LearnerStatus.ACTIVE:
+        learner.status = LearnerStatus.ACTIVE
+        await reschedule(session, learner, now)
+    return view(learner), False
 
-    async def set_timezone(self, learner_id: int, zone: str, now: datetime) -> LearnerView | None:
-        """Store a validated IANA zone; the next lesson moves to the new local time."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.timezone = zone
-            await self._after_setting(session, learner, now)
-            return view(learner)
 
-    async def set_daily_time(
-        self, learner_id: int, daily_time: str, now: datetime
-    ) -> LearnerView | None:
-        """Store the learner's daily time (``HH:MM``); today's lesson is never sent twice."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.daily_time = daily_time
-            await self._after_setting(session, learner, now)
-            return view(learner)
+async def set_language(session: AsyncSession, learner_id: int, language: str) -> LearnerView | None:
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.language = language
+    if learner.onboarding_step == Step.LANGUAGE:
+        learner.onboarding_step = _next_step(learner)
+    return view(learner)
 
-    async def _after_setting(self, session: AsyncSession, learner: Learner, now: datetime) -> None:
-        if learner.onboarding_step != Step.LANGUAGE:
-            learner.onboarding_step = _next_step(learner)
-        await self._reschedule(session, learner, now)
 
-    async def pause(
-        self, learner_id: int, now: datetime, days: int | None = None
-    ) -> LearnerView | None:
-        """Pause nudges; with `days`, they resume by themselves after that many days."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.paused_since = now
-            learner.paused_until = None if days is None else now + timedelta(days=days)
-            await self._reschedule(session, learner, now)
-            return view(learner)
+async def set_timezone(
+    session: AsyncSession, learner_id: int, zone: str, now: datetime
+) -> LearnerView | None:
+    """Store a validated IANA zone; the next lesson moves to the new local time."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.timezone = zone
+    await _after_setting(session, learner, now)
+    return view(learner)
 
-    async def resume(self, learner_id: int, now: datetime) -> tuple[LearnerView | None, bool]:
-        """End a pause. Returns the learner and whether they were paused at all."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None, False
-            was_paused = view(learner).is_paused(now)
-            learner.paused_since = None
-            learner.paused_until = None
-            await self._reschedule(session, learner, now)
-            return view(learner), was_paused
 
-    async def stop(self, learner_id: int) -> LearnerView | None:
-        """No more nudges; everything is kept so /start brings the learner back."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.status = LearnerStatus.STOPPED
-            learner.next_due_at = None
-            return view(learner)
+async def set_daily_time(
+    session: AsyncSession, learner_id: int, daily_time: str, now: datetime
+) -> LearnerView | None:
+    """Store the learner's daily time (``HH:MM``); today's lesson is never sent twice."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.daily_time = daily_time
+    await _after_setting(session, learner, now)
+    return view(learner)
 
-    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
-        """Telegram said the learner blocked the bot: skip them until they come back.
 
-        A learner who had already stopped stays stopped: only /start brings them back.
-        """
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            if learner.status == LearnerStatus.ACTIVE:
-                learner.status = LearnerStatus.BLOCKED
-                learner.next_due_at = None
-            return view(learner)
+async def _after_setting(session: AsyncSession, learner: Learner, now: datetime) -> None:
+    """An onboarding setting was stored: move onboarding along, then reschedule."""
+    if learner.onboarding_step != Step.LANGUAGE:
+        learner.onboarding_step = _next_step(learner)
+    await reschedule(session, learner, now)
 
-    async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
-        """The learner unblocked the bot: lessons resume if blocking was what stopped them."""
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            if learner.status == LearnerStatus.BLOCKED:
-                learner.status = LearnerStatus.ACTIVE
-                await self._reschedule(session, learner, now)
-            return view(learner)
 
-    async def delete_learner(self, learner_id: int) -> bool:
-        """Erase every row about the learner. Returns whether there was anything to erase."""
-        async with self._sessions.begin() as session:
-            await session.exec(delete(Answer).where(col(Answer.learner_id) == learner_id))
-            await session.exec(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
-            result = await session.exec(delete(Learner).where(col(Learner.id) == learner_id))
-            return bool(result.rowcount)
+async def pause(
+    session: AsyncSession, learner_id: int, now: datetime, days: int | None = None
+) -> LearnerView | None:
+    """Pause nudges; with `days`, they resume by themselves after that many days."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.paused_since = now
+    learner.paused_until = None if days is None else now + timedelta(days=days)
+    await reschedule(session, learner, now)
+    return view(learner)
 
-    async def count_learners(self) -> int:
-        async with self._reads() as session:
-            return int((await session.exec(select(func.count()).select_from(Learner))).one())
 
-    async def set_checkin_time(
-        self, learner_id: int, checkin_time: str | None, now: datetime
-    ) -> LearnerView | None:
-        """The evening check-in's time (``HH:MM``), or None to send it with the lesson.
+async def resume(
+    session: AsyncSession, learner_id: int, now: datetime
+) -> tuple[LearnerView | None, bool]:
+    """End a pause. Returns the learner and whether they were paused at all."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None, False
+    was_paused = view(learner).is_paused(now)
+    learner.paused_since = None
+    learner.paused_until = None
+    await reschedule(session, learner, now)
+    return view(learner), was_paused
 
-        An evening check-in still owed today moves to the new time (or comes
-        at once when turned off), through the same reschedule as every setting.
-        """
-        async with self._sessions.begin() as session:
-            learner = await self._lock(session, learner_id)
-            if learner is None:
-                return None
-            learner.checkin_time = checkin_time
-            await self._reschedule(session, learner, now)
-            return view(learner)
+
+async def stop(session: AsyncSession, learner_id: int) -> LearnerView | None:
+    """No more nudges; everything is kept so /start brings the learner back."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.status = LearnerStatus.STOPPED
+    learner.next_due_at = None
+    return view(learner)
+
+
+async def mark_blocked(session: AsyncSession, learner_id: int) -> LearnerView | None:
+    """Telegram said the learner blocked the bot: skip them until they come back.
+
+    A learner who had already stopped stays stopped: only /start brings them back.
+    """
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    if learner.status == LearnerStatus.ACTIVE:
+        learner.status = LearnerStatus.BLOCKED
+        learner.next_due_at = None
+    return view(learner)
+
+
+async def mark_unblocked(
+    session: AsyncSession, learner_id: int, now: datetime
+) -> LearnerView | None:
+    """The learner unblocked the bot: lessons resume if blocking was what stopped them."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    if learner.status == LearnerStatus.BLOCKED:
+        learner.status = LearnerStatus.ACTIVE
+        await reschedule(session, learner, now)
+    return view(learner)
+
+
+async def delete_learner(session: AsyncSession, learner_id: int) -> bool:
+    """Erase every row about the learner. Returns whether there was anything to erase."""
+    await session.exec(delete(Answer).where(col(Answer.learner_id) == learner_id))
+    await session.exec(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
+    result = await session.exec(delete(Learner).where(col(Learner.id) == learner_id))
+    return bool(result.rowcount)
+
+
+async def count_learners(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(Learner))).one())
+
+
+async def set_checkin_time(
+    session: AsyncSession, learner_id: int, checkin_time: str | None, now: datetime
+) -> LearnerView | None:
+    """The evening check-in's time (``HH:MM``), or None to send it with the lesson.
+
+    An evening check-in still owed today moves to the new time (or comes
+    at once when turned off), through the same reschedule as every setting.
+    """
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return None
+    learner.checkin_time = checkin_time
+    await reschedule(session, learner, now)
+    return view(learner)

@@ -1,6 +1,6 @@
 """What a learner is still owed on their newest lesson: its evening check-in or a snoozed resend.
 
-Shared by every reschedule (storage/base.py) and the follow-up claim
+Shared by every reschedule (storage/schedule.py) and the follow-up claim
 (storage/followups.py), so a settings change never forgets an owed check-in.
 Both look at the newest delivery that has not failed: a lesson still
 `sending` (its reply lost, the lease pending) keeps its check-in owed, since

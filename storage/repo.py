@@ -3,8 +3,9 @@
 Handlers and the tick call `Repo` and get plain dataclasses back (storage.views,
 scheduler.claims); no session, query or ORM object leaves storage. Times are
 aware UTC instants passed in by the caller (the injected clock), never read
-here. The delivery path is plain functions that take the session first, one
-module per step, in the order the data flows; `Repo` opens the transaction:
+here. The work is plain functions that take the session first, one module per
+step; `Repo` opens the transaction (storage/base.py: its sessions, retries) and
+calls them. The delivery path, in the order the data flows:
 
     storage/due.py        who is due (one indexed range scan), the backlog
     storage/claim.py      the claim: reserve due learners' deliveries as a set
@@ -14,25 +15,31 @@ module per step, in the order the data flows; `Repo` opens the transaction:
     storage/lease.py      the one lease: reclaim, renew, release, settle (fenced)
     storage/outcome.py    record what a send came to
     storage/today.py      /today: today's lesson now, counted once
+    storage/snooze.py     "Later" on a lesson: it comes again once, today
 
-Learners and their settings (storage/learners.py), answers and streaks
-(storage/answers.py) and the learner's own history (storage/history.py) are
-mixed in below.
+And what the learner does:
+
+    storage/learners.py   enrol, onboarding settings, pause, stop, block, delete
+    storage/answers.py    answers to check-ins, streaks, /progress
+    storage/history.py    the learner's own history (chart, /export), /restart
+    storage/schedule.py   the one due instant every change above reschedules
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from storage import claim, due, lease, outcome, recalls, snooze, today
-from storage.answers import MAX_ANSWER_LENGTH, AnswerStore
-from storage.base import retrying
-from storage.history import HistoryStore, ScalePoint
-from storage.learners import LearnerStore
+from storage import answers, claim, due, history, learners, lease, outcome, recalls, snooze, today
+from storage.answers import MAX_ANSWER_LENGTH
+from storage.base import read_sessions, retrying, write_sessions
+from storage.history import ScalePoint
 from storage.lease import MAX_RESENDS
 from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
 
@@ -54,11 +61,18 @@ __all__ = [
 ]
 
 
-class Repo(LearnerStore, AnswerStore, HistoryStore):
+class Repo:
     """Bridges' storage, built on one engine; safe to share across tasks.
 
-    It is the tick's `scheduler.claims.ClaimStore`.
+    It is the tick's `scheduler.claims.ClaimStore`. Each method opens one
+    transaction, a write (`_sessions`) or a read (`_reads`, storage/base.py),
+    and calls the function that does the work inside it.
     """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = write_sessions(engine)
+        self._reads = read_sessions(engine)
 
     async def claim_due(
         self,
@@ -142,3 +156,109 @@ class Repo(LearnerStore, AnswerStore, HistoryStore):
         async with self._reads() as session:
             found = await recalls.recalled_answers(session, {learner_id: set(lesson_ids)})
             return found.get(learner_id, {})
+
+    # Learners and their settings (storage/learners.py).
+
+    async def get_learner(self, learner_id: int) -> LearnerView | None:
+        async with self._reads() as session:
+            return await learners.get_learner(session, learner_id)
+
+    async def start_learner(
+        self, learner_id: int, *, first_name: str, language: str, now: datetime
+    ) -> tuple[LearnerView, bool]:
+        async with self._sessions.begin() as session:
+            return await learners.start_learner(
+                session, learner_id, first_name=first_name, language=language, now=now
+            )
+
+    async def set_language(self, learner_id: int, language: str) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_language(session, learner_id, language)
+
+    async def set_timezone(self, learner_id: int, zone: str, now: datetime) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_timezone(session, learner_id, zone, now)
+
+    async def set_daily_time(
+        self, learner_id: int, daily_time: str, now: datetime
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_daily_time(session, learner_id, daily_time, now)
+
+    async def set_checkin_time(
+        self, learner_id: int, checkin_time: str | None, now: datetime
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.set_checkin_time(session, learner_id, checkin_time, now)
+
+    async def pause(
+        self, learner_id: int, now: datetime, days: int | None = None
+    ) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.pause(session, learner_id, now, days)
+
+    async def resume(self, learner_id: int, now: datetime) -> tuple[LearnerView | None, bool]:
+        async with self._sessions.begin() as session:
+            return await learners.resume(session, learner_id, now)
+
+    async def stop(self, learner_id: int) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.stop(session, learner_id)
+
+    async def mark_blocked(self, learner_id: int) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.mark_blocked(session, learner_id)
+
+    async def mark_unblocked(self, learner_id: int, now: datetime) -> LearnerView | None:
+        async with self._sessions.begin() as session:
+            return await learners.mark_unblocked(session, learner_id, now)
+
+    async def delete_learner(self, learner_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            return await learners.delete_learner(session, learner_id)
+
+    async def count_learners(self) -> int:
+        async with self._reads() as session:
+            return await learners.count_learners(session)
+
+    # Answers, streaks and progress (storage/answers.py).
+
+    async def record_answer(
+        self,
+        learner_id: int,
+        delivery_id: int,
+        value: str,
+        now: datetime,
+        *,
+        accepts: Callable[[str, str], bool],
+    ) -> AnswerOutcome:
+        async with self._sessions.begin() as session:
+            return await answers.record_answer(
+                session, learner_id, delivery_id, value, now, accepts=accepts
+            )
+
+    async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
+        async with self._sessions.begin() as session:
+            return await answers.record_text_answer(session, learner_id, text, now)
+
+    async def progress(self, learner_id: int) -> Progress | None:
+        async with self._reads() as session:
+            return await answers.progress(session, learner_id)
+
+    # The learner's own history, and /restart (storage/history.py).
+
+    async def scale_answers(self, learner_id: int) -> list[ScalePoint]:
+        async with self._reads() as session:
+            return await history.scale_answers(session, learner_id)
+
+    async def delivered_lesson(self, learner_id: int, lesson_id: str) -> bool:
+        async with self._reads() as session:
+            return await history.delivered_lesson(session, learner_id, lesson_id)
+
+    async def restart(self, learner_id: int, now: datetime, course_length: int) -> str:
+        async with self._sessions.begin() as session:
+            return await history.restart(session, learner_id, now, course_length)
+
+    async def export(self, learner_id: int) -> dict[str, Any] | None:
+        async with self._reads() as session:
+            return await history.export(session, learner_id)
