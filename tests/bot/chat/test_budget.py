@@ -117,6 +117,7 @@ async def test_released_sends_never_exceed_the_rate_in_any_second(fake_time: Fak
     assert stamps[-1] - stamps[0] <= 60 / (30 * 0.97) + 1e-6  # spaced, not slower than needed
 
 
+@pytest.mark.serial
 async def test_a_fan_out_stays_inside_telegrams_limit(strict_sandbox: SandboxClient):
     """75 lessons to 75 learners at once: no 429, never 31 in a second, and no time wasted."""
     budget = SendBudget(30)
@@ -130,6 +131,7 @@ async def test_a_fan_out_stays_inside_telegrams_limit(strict_sandbox: SandboxCli
     assert elapsed >= 2.0  # paced: 75 at 30 a second cannot all go in the first second
 
 
+@pytest.mark.serial
 async def test_two_processes_share_one_budget_through_postgresql(
     strict_sandbox: SandboxClient, postgres_database: str
 ):
@@ -253,6 +255,7 @@ async def test_the_application_sends_through_the_budget():
         await engine.dispose()
 
 
+@pytest.mark.serial
 async def test_a_busy_event_loop_slows_the_budget_but_never_stalls_it():
     """Each loop iteration takes 5 ms (a busy process): sends keep flowing near the rate.
 
