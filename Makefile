@@ -26,7 +26,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/bridges lessons check
-	PTB_TIMEDELTA=1 $(BIN)/pytest -rs
+	# Parallel (pytest-xdist, 4 workers: much of the suite waits on subprocesses and sockets),
+	# then the few tests marked `serial` alone: they measure against real time (tests/README.md).
+	PTB_TIMEDELTA=1 $(BIN)/pytest -rs -n 4 -m "not serial"
+	PTB_TIMEDELTA=1 $(BIN)/pytest -rs -m serial
 	./.ci/wheel-check
 
 # The wheel as a user installs it, in a fresh venv outside the checkout.

@@ -60,6 +60,7 @@ def _parses(argv: list[str]) -> None:
 
 
 def test_every_service_has_an_image_or_a_build():
+    assert _bridges_services()  # the bot's own services, besides postgres and the proxy
     for name, spec in _services().items():
         assert "image" in spec or "build" in spec, name
     for name, spec in _bridges_services().items():
@@ -247,6 +248,7 @@ def test_compose_bakes_no_password_and_overrides_no_setting():
     services = _services()
     password = services["postgres"]["environment"]["POSTGRES_PASSWORD"]
     assert password.startswith("${POSTGRES_PASSWORD:?"), password
+    assert _bridges_services()
     for name, spec in _bridges_services().items():
         overrides = spec.get("environment", {})
         assert not any(str(key).startswith("BRIDGES_") for key in overrides), name

@@ -61,7 +61,8 @@ async def test_name_full_of_markup_and_emoji_is_escaped(bridges: Bridges, sandbo
     assert f"Hi {name}!" in welcome.text
     lesson = odd.inbox[-1]
     assert f"Hi {name}, welcome" in lesson.text
-    assert all(call.status == 200 for call in sandbox.requests if call.method == "sendMessage")
+    sends = [call for call in sandbox.requests if call.method == "sendMessage"]
+    assert sends and all(call.status == 200 for call in sends)
 
 
 async def test_forged_and_stale_buttons_get_a_polite_reply(bridges: Bridges, sandbox: Sandbox):

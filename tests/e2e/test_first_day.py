@@ -32,7 +32,8 @@ async def test_onboarding_with_buttons_ends_with_the_first_lesson(
     assert "Day 1 of" in lesson.text
     assert "Check-in" not in lesson.text and "this evening" in lesson.text
     assert lesson.button_labels() == ["⏰ In an hour", "🌙 This evening"]
-    assert all(call.status == 200 for call in sandbox.requests if call.method != "getUpdates")
+    calls = [call for call in sandbox.requests if call.method != "getUpdates"]
+    assert calls and all(call.status == 200 for call in calls)
 
 
 async def test_with_the_lesson_keeps_the_check_in_in_the_lesson_message(

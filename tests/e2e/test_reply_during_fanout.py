@@ -12,6 +12,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 from tests.helpers import make_learner
@@ -30,6 +32,7 @@ async def _until(sandbox: Sandbox, condition: Callable[[], bool]) -> None:
             changed.clear()
 
 
+@pytest.mark.serial
 async def test_a_check_in_answer_is_not_queued_behind_the_fan_out(
     bridges: Bridges, sandbox: Sandbox
 ):

@@ -61,9 +61,12 @@ async def test_stats_tell_authors_what_learners_did(
 ):
     await _fill(bridges, sandbox)
     monkeypatch.setenv("BRIDGES_DATABASE_URL", f"sqlite:///{bridges.database}")
+    # A short relative path: the "Wrote <page>" line must fit 80 columns too, and tmp_path
+    # is longer under pytest-xdist (a popen-gwN folder in it).
+    monkeypatch.chdir(tmp_path)
     page = tmp_path / "report.html"
     # The command runs its own event loop, so it runs in a thread beside the bot's.
-    assert await asyncio.to_thread(main, ["stats", "--html", str(page)]) == 0
+    assert await asyncio.to_thread(main, ["stats", "--html", page.name]) == 0
     output = capsys.readouterr().out
     assert max(len(line) for line in output.splitlines()) <= 80
 

@@ -229,6 +229,7 @@ async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
     alex = sandbox.user(1001, "Alex", language_code="nl")
     await bridges.onboard(alex, time="08:00", first_now=False)
     await bridges.say(alex, "/progress")
+    assert alex.inbox
     assert all(message.photo is None for message in alex.inbox)  # nothing to draw yet
     for day in range(2, 8):  # days 1-6 of the course; days 2 and 5 ask on a scale
         await _a_day(bridges, alex, day, answer=True)

@@ -21,6 +21,7 @@ def test_the_course_passes_every_check():
 
 def test_every_key_has_five_lessons_in_both_languages():
     course = load_course()
+    assert set(course.lessons) == {"en", "nl"}
     for language, lessons in course.lessons.items():
         keys = [lesson.key for lesson in lessons]
         assert keys[0] == "opening" and keys[-1] == "closing", language
@@ -31,6 +32,7 @@ def test_every_key_has_five_lessons_in_both_languages():
 def test_every_lesson_renders_valid_telegram_html_with_a_hostile_name():
     course = load_course()
     renderer = Renderer(course)
+    assert course.lessons and all(course.lessons.values())
     for lessons in course.lessons.values():
         for lesson in lessons:
             rendered = renderer.render(lesson, name="</b><script>&amp;🙂", recalled="<i>&")

@@ -102,6 +102,7 @@ def test_review_ids_match_the_id_pattern():
 
 def test_every_choice_and_scale_answer_has_feedback_and_every_key_a_review():
     course = load_course()
+    assert course.lessons
     for lessons in course.lessons.values():
         for lesson in lessons:
             for value in lesson.checkin.values():
@@ -123,6 +124,7 @@ def test_each_branch_renders_its_own_words(renderer: Renderer, language: str):
     assert lesson is not None and lesson.branch is not None
     plain = renderer.render(lesson, name="Sam").lesson_html
     assert lesson.text.split("\n")[0][:30] in plain
+    assert lesson.branch.paths
     for value, path in lesson.branch.paths:
         html = renderer.render(lesson, name="Sam", answers={"forgiveness-1": value}).lesson_html
         assert path.text is not None

@@ -254,7 +254,9 @@ async def test_stopping_still_sends_the_auto_pause_notes_it_claimed(
     """The pause is committed with the claim: a note handed back would be lost for good."""
     for learner_id in (1, 2):
         await make_learner(repo, clock.now, learner_id=learner_id)
-    for claim in await repo.claim_due(DUE, course_outline(COURSE)):
+    claims = await repo.claim_due(DUE, course_outline(COURSE))
+    assert len(claims) == 2
+    for claim in claims:
         assert await record_sent(repo, claim, now=DUE, message_id=1)
     service: DeliveryService
 

@@ -1,14 +1,18 @@
 """The send budget: Telegram's per-bot limit kept by even spacing, replies first, shared.
 
-The pacing tests send through the real python-telegram-bot client to a sandbox
-that enforces Telegram's limit strictly (never more than N in any sliding
-second) and count its 429s; none may come.
+The budget's own arithmetic (spacing, per-chat pace, 429 pauses, the fallback) runs on a
+fake monotonic clock: `fake_time` hands the budget that clock and makes its sleeps move
+it, so those tests take no real time and their timings are exact. The pacing tests that
+send through the real python-telegram-bot client to a sandbox enforcing Telegram's limit
+strictly (never more than N in any sliding second, in a process of its own) and count its
+429s stay on real time: that sandbox's clock is the point. So does the busy-loop test.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import types
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
+import bot.chat.budget as budget_module
 from bot.chat.budget import BULK, LocalSlots, SendBudget, counts
 from storage.budget import SharedSlots
 from storage.db import create_engine, upgrade_schema
@@ -31,6 +36,38 @@ def _max_in_any_second(stamps: list[float]) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+class FakeTime:
+    """A monotonic clock that only the budget's sleeps move: `sleep(d)` advances it by d.
+
+    A sleep first lets every task that is ready at the present instant run (a send just
+    given its slot makes its call then), and only then moves the clock. Exact while one
+    task at a time sleeps, as here (the dispatcher, or one sequential sender).
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        for _ in range(3):  # a released send's task wakes, then makes its call
+            await _real_sleep(0)
+        self.now += max(0.0, delay)
+
+
+_real_sleep = asyncio.sleep
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """A FakeTime, and bot/chat/budget.py sleeping on it (only that module's asyncio.sleep)."""
+    fake = FakeTime()
+    patched = types.SimpleNamespace(**{**vars(asyncio), "sleep": fake.sleep})
+    monkeypatch.setattr(budget_module, "asyncio", patched)
+    return fake
 
 
 @pytest.fixture
@@ -59,13 +96,13 @@ def test_only_message_methods_spend_the_budget():
     assert not counts("sendChatAction")
 
 
-async def test_released_sends_never_exceed_the_rate_in_any_second():
-    """The guarantee at its source: even a busy loop never bunches two slots together."""
-    budget = SendBudget(30)
+async def test_released_sends_never_exceed_the_rate_in_any_second(fake_time: FakeTime):
+    """The guarantee at its source: slots are spaced so that no second holds more than 30."""
+    budget = SendBudget(30, clock=fake_time)
     stamps: list[float] = []
 
     async def call() -> bool:
-        stamps.append(time.monotonic())
+        stamps.append(fake_time())
         return True
 
     await asyncio.gather(
@@ -77,8 +114,10 @@ async def test_released_sends_never_exceed_the_rate_in_any_second():
     await budget.shutdown()
     assert len(stamps) == 61
     assert _max_in_any_second(stamps) <= 30
+    assert stamps[-1] - stamps[0] <= 60 / (30 * 0.97) + 1e-6  # spaced, not slower than needed
 
 
+@pytest.mark.serial
 async def test_a_fan_out_stays_inside_telegrams_limit(strict_sandbox: SandboxClient):
     """75 lessons to 75 learners at once: no 429, never 31 in a second, and no time wasted."""
     budget = SendBudget(30)
@@ -92,6 +131,7 @@ async def test_a_fan_out_stays_inside_telegrams_limit(strict_sandbox: SandboxCli
     assert elapsed >= 2.0  # paced: 75 at 30 a second cannot all go in the first second
 
 
+@pytest.mark.serial
 async def test_two_processes_share_one_budget_through_postgresql(
     strict_sandbox: SandboxClient, postgres_database: str
 ):
@@ -121,9 +161,9 @@ async def test_two_processes_share_one_budget_through_postgresql(
     await _assert_within_the_limit(strict_sandbox, 70)
 
 
-async def test_a_reply_to_a_learner_goes_ahead_of_queued_bulk_sends():
+async def test_a_reply_to_a_learner_goes_ahead_of_queued_bulk_sends(fake_time: FakeTime):
     order: list[str] = []
-    budget = SendBudget(200, slots=LocalSlots())
+    budget = SendBudget(200, slots=LocalSlots(fake_time), clock=fake_time)
 
     async def call(name: str) -> bool:
         order.append(name)
@@ -139,13 +179,14 @@ async def test_a_reply_to_a_learner_goes_ahead_of_queued_bulk_sends():
     reply = asyncio.create_task(send("reply", 999, False))
     await asyncio.gather(*bulk, reply)
     await budget.shutdown()
+    assert len(order) == 41
     assert order.index("reply") < 10  # not behind the 40 queued lesson sends
 
 
-async def test_a_429_pauses_every_send_then_retries_and_is_counted():
+async def test_a_429_pauses_every_send_then_retries_and_is_counted(fake_time: FakeTime):
     seen: list[float] = []
     refusals = 0
-    budget = SendBudget(100, on_429=lambda: seen.append(time.monotonic()))
+    budget = SendBudget(100, on_429=lambda: seen.append(fake_time()), clock=fake_time)
 
     async def call() -> bool:
         nonlocal refusals
@@ -154,32 +195,41 @@ async def test_a_429_pauses_every_send_then_retries_and_is_counted():
             raise RetryAfter(1)
         return True
 
-    started = time.monotonic()
+    started = fake_time()
     assert await budget.process_request(call, (), {}, "sendMessage", {"chat_id": 1}, None)
+    await budget.shutdown()
     assert len(seen) == 1
-    assert time.monotonic() - started >= 1.0  # waited Telegram's retry_after
+    assert fake_time() - started >= 1.0  # waited Telegram's retry_after
 
 
-async def test_a_429_that_keeps_coming_is_raised_after_max_retries():
-    budget = SendBudget(100, max_retries=1)
+async def test_a_429_that_keeps_coming_is_raised_after_max_retries(fake_time: FakeTime):
+    budget = SendBudget(100, max_retries=1, clock=fake_time)
+    attempts = 0
 
     async def call() -> bool:
+        nonlocal attempts
+        attempts += 1
         raise RetryAfter(0)
 
     with pytest.raises(RetryAfter):
         await budget.process_request(call, (), {}, "sendMessage", {"chat_id": 1}, None)
+    await budget.shutdown()
+    assert attempts == 2  # the first try and max_retries=1 retry
 
 
-async def test_one_chat_is_paced_after_its_burst():
-    budget = SendBudget(1000, chat_burst=2)
+async def test_one_chat_is_paced_after_its_burst(fake_time: FakeTime):
+    budget = SendBudget(1000, chat_burst=2, clock=fake_time)
     stamps: list[float] = []
 
     async def call() -> bool:
-        stamps.append(time.monotonic())
+        stamps.append(fake_time())
         return True
 
     for _ in range(3):
         await budget.process_request(call, (), {}, "sendMessage", {"chat_id": 42}, None)
+    await budget.shutdown()
+    assert len(stamps) == 3
+    assert stamps[1] - stamps[0] < 0.1  # the burst of two goes at once
     assert stamps[2] - stamps[0] >= 0.9  # the third message to one chat waits its turn
 
 
@@ -205,8 +255,13 @@ async def test_the_application_sends_through_the_budget():
         await engine.dispose()
 
 
+@pytest.mark.serial
 async def test_a_busy_event_loop_slows_the_budget_but_never_stalls_it():
-    """Each loop iteration takes 5 ms (a busy process): sends keep flowing near the rate."""
+    """Each loop iteration takes 5 ms (a busy process): sends keep flowing near the rate.
+
+    Real time on purpose: the point is how the real event loop oversleeps when it is busy
+    (slots released late are let go), which a fake clock cannot reproduce.
+    """
     budget = SendBudget(30)
     sent = 0
     stop = asyncio.Event()
@@ -252,7 +307,7 @@ async def test_a_429_holds_off_every_process_sharing_the_budget(postgres_databas
 
 
 async def test_an_unreachable_shared_budget_is_tried_again_after_a_while(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fake_time: FakeTime
 ):
     calls = 0
 
@@ -268,7 +323,7 @@ async def test_an_unreachable_shared_budget_is_tried_again_after_a_while(
             """Not used here."""
 
     monkeypatch.setattr("bot.chat.budget.FALLBACK_S", 0.2)
-    budget = SendBudget(100, slots=Flaky())
+    budget = SendBudget(100, slots=Flaky(), clock=fake_time)
 
     async def call() -> bool:
         return True

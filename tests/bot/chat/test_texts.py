@@ -50,6 +50,7 @@ def _raw(language: str) -> dict[str, str]:
 
 def test_both_languages_have_the_same_ids_and_placeholders():
     english, dutch = _raw("en"), _raw("nl")
+    assert english
     assert set(english) == set(dutch)
     for text_id, value in english.items():
         assert set(PLACEHOLDER.findall(value)) == set(PLACEHOLDER.findall(dutch[text_id])), text_id
@@ -58,7 +59,9 @@ def test_both_languages_have_the_same_ids_and_placeholders():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_text_renders_as_html_telegram_accepts(language: str):
     texts = Texts()
-    for text_id in texts.ids(language):
+    ids = texts.ids(language)
+    assert ids, language
+    for text_id in ids:
         html = texts.get(language, text_id, **SAMPLE)
         assert message_problems(html) == [], (language, text_id, html)
 

@@ -46,15 +46,32 @@ async def migrated_sqlite(tmp_path: Path) -> str:
     return url
 
 
-async def test_doctor_passes_against_the_sandbox(tmp_path: Path):
-    url = await migrated_sqlite(tmp_path)
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, output = await doctor(
+async def doctor_on_sandbox(
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    token: str = TOKEN,
+    sandbox_token: str | None = TOKEN,
+    **env: str,
+) -> tuple[int, dict[str, str], str]:
+    """`bridges doctor` with `token`, pointed at a sandbox Bot API whose token is
+    `sandbox_token` (None: the sandbox's own default) and at `database_url` (a freshly
+    migrated SQLite file unless given); the same result as `doctor`."""
+    if database_url is None:
+        database_url = await migrated_sqlite(tmp_path)
+    sandbox = Sandbox() if sandbox_token is None else Sandbox(token=sandbox_token)
+    async with sandbox:
+        return await doctor(
             tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=TOKEN,
+            BRIDGES_TELEGRAM_TOKEN=token,
             BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=url,
+            BRIDGES_DATABASE_URL=database_url,
+            **env,
         )
+
+
+async def test_doctor_passes_against_the_sandbox(tmp_path: Path):
+    code, lines, output = await doctor_on_sandbox(tmp_path)
     assert code == 0, output
     assert list(lines) == ["token", "database", "migrations", "lessons", "webhook", "clock"]
     assert all(line.startswith("ok ") for line in lines.values()), output
@@ -66,15 +83,8 @@ async def test_doctor_passes_against_the_sandbox(tmp_path: Path):
 
 
 async def test_doctor_fails_clearly_with_a_bad_token(tmp_path: Path):
-    url = await migrated_sqlite(tmp_path)
     wrong = "654321:" + "W" * 35
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, output = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=wrong,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=url,
-        )
+    code, lines, output = await doctor_on_sandbox(tmp_path, token=wrong)
     assert code == 1
     assert lines["token"].startswith("FAIL") and "refused the token" in lines["token"]
     assert lines["database"].startswith("ok")
@@ -82,27 +92,17 @@ async def test_doctor_fails_clearly_with_a_bad_token(tmp_path: Path):
 
 
 async def test_doctor_notices_a_webhook_that_does_not_match(tmp_path: Path):
-    url = await migrated_sqlite(tmp_path)
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, _ = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=TOKEN,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=url,
-            BRIDGES_WEBHOOK_URL="https://bridges.example/telegram",
-        )
+    code, lines, _ = await doctor_on_sandbox(
+        tmp_path, BRIDGES_WEBHOOK_URL="https://bridges.example/telegram"
+    )
     assert code == 1
     assert lines["webhook"].startswith("FAIL") and "posts to nothing" in lines["webhook"]
 
 
 async def test_doctor_fails_clearly_when_the_database_is_down(tmp_path: Path):
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, output = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=TOKEN,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL="postgresql://postgres:pw-not-shown@127.0.0.1:1/bridges",
-        )
+    code, lines, output = await doctor_on_sandbox(
+        tmp_path, database_url="postgresql://postgres:pw-not-shown@127.0.0.1:1/bridges"
+    )
     assert code == 1
     assert lines["database"].startswith("FAIL") and "127.0.0.1:1" in lines["database"]
     assert lines["token"].startswith("ok")
@@ -118,13 +118,7 @@ async def test_doctor_fails_clearly_on_an_unmigrated_database(
         await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
     finally:
         await connection.close()
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, _ = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=TOKEN,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=postgres_database,
-        )
+    code, lines, _ = await doctor_on_sandbox(tmp_path, database_url=postgres_database)
     assert code == 1
     assert lines["database"].startswith("ok")
     assert lines["migrations"].startswith("FAIL") and "bridges db upgrade" in lines["migrations"]
@@ -139,13 +133,7 @@ async def test_doctor_says_upgrade_bridges_when_the_database_is_newer(tmp_path: 
     async with engine.begin() as connection:
         await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     await engine.dispose()
-    async with Sandbox(token=TOKEN) as sandbox:
-        code, lines, output = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=TOKEN,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=url,
-        )
+    code, lines, output = await doctor_on_sandbox(tmp_path, database_url=url)
     assert code == 1
     assert lines["database"].startswith("ok")
     migrations = lines["migrations"]
@@ -158,13 +146,6 @@ async def test_doctor_against_python_m_bot_sandbox_with_its_default_token(tmp_pa
     """What the README suggests: `bridges doctor` pointed at the sandbox with its own token."""
     from bot.tools.sandbox.server import SANDBOX_TOKEN
 
-    url = await migrated_sqlite(tmp_path)
-    async with Sandbox() as sandbox:
-        code, lines, output = await doctor(
-            tmp_path,
-            BRIDGES_TELEGRAM_TOKEN=SANDBOX_TOKEN,
-            BRIDGES_TELEGRAM_BASE_URL=sandbox.base_url,
-            BRIDGES_DATABASE_URL=url,
-        )
+    code, lines, output = await doctor_on_sandbox(tmp_path, token=SANDBOX_TOKEN, sandbox_token=None)
     assert code == 0, output
     assert lines["token"].startswith("ok")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -30,50 +28,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.tools.sandbox import BotMessage, Sandbox, SandboxUser
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand, for the flood buckets."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Opt in to PTB's timedelta durations: without it, building a RetryAfter warns (v22.2)."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-async def bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-def alex(sandbox: Sandbox) -> SandboxUser:
-    return sandbox.user(42, "Alex", language_code="en")
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-def keyboard(*labels: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"v1:{label}") for label in labels]]
-    )
+from tests.bot.tools.sandbox.support import FakeClock, keyboard, retry_seconds
 
 
 async def test_get_me(bot: Bot, sandbox: Sandbox) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,17 +12,6 @@ from telegram.error import NetworkError, RetryAfter
 from bot.tools.sandbox import Sandbox
 from bot.tools.sandbox.__main__ import main as sandbox_main
 from bot.tools.sandbox.bench import measure_send_rate, sandbox_process, server_cpu_seconds
-
-
-@pytest.fixture(autouse=True)
-def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as running:
-        yield running
 
 
 def root(base_url: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
@@ -15,44 +14,7 @@ from telegram.request import HTTPXRequest
 from bot.tools.sandbox import Sandbox, SandboxUser
 from bot.tools.sandbox.faults import Fault
 from bot.tools.sandbox.limits import StrictFloodControl
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand, for the flood limits."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-async def bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-def alex(sandbox: Sandbox) -> SandboxUser:
-    return sandbox.user(42, "Alex")
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
+from tests.bot.tools.sandbox.support import FakeClock, retry_seconds
 
 # -- 5xx ------------------------------------------------------------------------------------
 

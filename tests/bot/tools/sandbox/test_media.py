@@ -3,38 +3,14 @@ caption held to Telegram's rules, and files the tests (and the demo) can read ba
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest
 
-from bot.tools.sandbox import Sandbox, SandboxUser
+from bot.tools.sandbox import SandboxUser
 from lessons.chart import progress_chart
 
 PNG = progress_chart({"Empathy": [(2, 3)]}, title="t", x_label="x", y_label="y", total_days=40)
-
-
-@pytest.fixture(autouse=True)
-def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-async def bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-def alex(sandbox: Sandbox) -> SandboxUser:
-    return sandbox.user(42, "Alex", language_code="en")
 
 
 async def test_a_photo_arrives_with_its_caption(bot: Bot, alex: SandboxUser) -> None:

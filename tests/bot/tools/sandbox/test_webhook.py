@@ -15,11 +15,6 @@ from bot.tools.sandbox import Sandbox, SandboxUser
 from bot.tools.sandbox.server import SECRET_HEADER
 
 
-@pytest.fixture(autouse=True)
-def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
 class Receiver:
     """A tiny webhook endpoint: answers ``status`` and keeps what it got."""
 
@@ -70,17 +65,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 async def sandbox() -> AsyncIterator[Sandbox]:
     async with Sandbox(webhook_backoff=(0.01, 0.05)) as running:
         yield running
-
-
-@pytest.fixture
-async def bot(sandbox: Sandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-def alex(sandbox: Sandbox) -> SandboxUser:
-    return sandbox.user(42, "Alex")
 
 
 async def test_updates_are_pushed_with_the_secret(
