@@ -1,4 +1,4 @@
-"""Evening rules: when a lesson's check-in comes apart, and when a snoozed lesson comes again.
+"""Check-in time rules: when a lesson's check-in comes apart, and when a snoozed lesson comes again.
 
 Pure functions over aware UTC instants and the learner's IANA zone, like
 scheduler/due.py (and built on it, so DST gaps move forward and folds take the
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from scheduler.due import local_date, occurrence_on
+from scheduler.due import local_date, occurrence_on, parse_daily_time
 
-# When no check-in time is set, "this evening" means this local time.
-DEFAULT_EVENING = time(20, 0)
+# A new learner's check-in time (/reflect changes or ends it); with none set, "this evening"
+# (a snooze) means this local time too.
+DEFAULT_CHECKIN_TIME = "20:00"
 # "In an hour".
 SNOOZE_HOUR = timedelta(hours=1)
 
@@ -51,7 +52,7 @@ def snooze_until(
     if choice == HOUR:
         until = now + SNOOZE_HOUR
     elif choice == EVENING:
-        until = occurrence_on(today, checkin_time or DEFAULT_EVENING, zone)
+        until = occurrence_on(today, checkin_time or parse_daily_time(DEFAULT_CHECKIN_TIME), zone)
     else:
         return None
     if until <= now or local_date(until, zone) != today:

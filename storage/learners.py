@@ -14,15 +14,13 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.checkin_time import DEFAULT_CHECKIN_TIME
 from scheduler.onboarding import next_step
 from scheduler.states import LearnerStatus, Step
 from storage.base import view
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
-
-# A new learner's evening check-in comes at this local time (/reflect changes or ends it).
-DEFAULT_CHECKIN_TIME = "20:00"
 
 
 def _next_step(learner: Learner) -> Step:

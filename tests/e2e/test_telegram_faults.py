@@ -1,6 +1,6 @@
 """Telegram's failures, each through the real python-telegram-bot client against the sandbox.
 
-The rules (bot/chat/sender.py, storage/deliveries.py): a reply that never came
+The rules (bot/chat/sender.py, storage/outcome.py, storage/lease.py): a reply that never came
 (5xx, a dropped connection, a reply later than the read timeout) is `unknown`:
 the delivery stays `sending` and, once its lease runs out, is sent exactly
 once more. A 429 is waited out and retried. A definite refusal (403, "chat not
