@@ -28,12 +28,9 @@ test: lint
 	$(BIN)/bridges lessons check
 	# Parallel (pytest-xdist, 4 workers: much of the suite waits on subprocesses and sockets),
 	# then the few tests marked `serial` alone: they measure against real time (tests/README.md).
-	# The wheel check (mostly waiting on pip) runs beside the parallel part; either failing fails.
-	@log=$$(mktemp); ./.ci/wheel-check > "$$log" 2>&1 & wheel=$$!; \
-	PTB_TIMEDELTA=1 $(BIN)/pytest -rs -n 4 -m "not serial"; tests=$$?; \
-	wait $$wheel; checked=$$?; cat "$$log"; rm -f "$$log"; \
-	test $$tests -eq 0 && test $$checked -eq 0
+	PTB_TIMEDELTA=1 $(BIN)/pytest -rs -n 4 -m "not serial"
 	PTB_TIMEDELTA=1 $(BIN)/pytest -rs -m serial
+	./.ci/wheel-check
 
 # The wheel as a user installs it, in a fresh venv outside the checkout.
 wheel-check:
