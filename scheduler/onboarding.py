@@ -38,7 +38,7 @@ BY_STEP = {row.step: row for row in STEPS}
 
 def next_step(missing: Callable[[str], bool]) -> Step:
     """After the language: the first step whose setting is `missing`, or `done`."""
-    for row in STEPS[1:]:
-        if row.step == Step.DONE or missing(row.setting):
+    for row in STEPS[1:-1]:  # the language is asked first anyway; `done` waits for nothing
+        if missing(row.setting):
             return row.step
     return Step.DONE
