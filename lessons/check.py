@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jinja2 import TemplateError
 
+from lessons.check_safety import safety_problems
 from lessons.loader import LESSONS_DIR, Course, Lesson, Problem, align, load_course, read_lessons
 from lessons.render import Renderer
 from lessons.telegram_html import (
@@ -52,7 +53,7 @@ def find_problems(root: Path = LESSONS_DIR) -> tuple[Course | None, list[Problem
         for lesson in lessons:
             problems.extend(_lesson_problems(renderer, lesson))
         for lesson in (lessons[0], lessons[-1]) if lessons else ():
-            if not lesson.helplines:
+            if not (lesson.helplines or lesson.safety):
                 problems.append(
                     Problem(
                         lesson.path,
@@ -61,6 +62,7 @@ def find_problems(root: Path = LESSONS_DIR) -> tuple[Course | None, list[Problem
                         "`helplines: true`: the course is not therapy, say where to turn",
                     )
                 )
+    problems.extend(safety_problems(course, root))
     return course, problems
 
 

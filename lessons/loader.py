@@ -30,8 +30,24 @@ LESSON_ID = re.compile(r"^[a-z]+-([0-9]+|review)$")
 BANDS = ("1-2", "3", "4-5")
 BAND_OF = {"1": "1-2", "2": "1-2", "3": "3", "4": "4-5", "5": "4-5"}
 LESSON_FIELDS = frozenset(
-    {"id", "day", "key", "title", "text", "practice", "checkin", "recall", "branch", "helplines"}
+    {
+        "id",
+        "day",
+        "key",
+        "title",
+        "text",
+        "practice",
+        "checkin",
+        "recall",
+        "branch",
+        "helplines",
+        "safety",
+    }
 )
+OPTION_FIELDS = frozenset({"value", "label", "feedback", "helplines"})
+# Six keys plus "something else" is the longest choice a lesson needs; more buttons than
+# that do not fit a phone's screen under the lesson.
+MAX_OPTIONS = 6
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,9 @@ class Option:
     value: str
     label: str
     feedback: str = ""  # one short line the learner reads after choosing this option
+    # An answer that says the learner is being harmed ("someone is hurting me now"): its
+    # feedback comes with the help lines and never with a streak.
+    helplines: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,9 @@ class Lesson:
     lines: dict[str, int]  # field (nested ones dotted: "branch.paths.myself") -> line
     branch: Branch | None = None
     helplines: bool = False  # show where to turn (day 1, harm, the last day)
+    # The safety note before the course and before the forgiveness and conflict weeks:
+    # these skills are for relationships where you are safe (with the help lines).
+    safety: bool = False
 
     def line_of(self, field: str) -> int:
         return self.lines.get(field, 1)
@@ -257,6 +279,10 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
     if not isinstance(helplines, bool):
         problems.append(Problem(path, lines.get("helplines", 1), "helplines: true or false"))
         helplines = False
+    safety = data.get("safety", False)
+    if not isinstance(safety, bool):
+        problems.append(Problem(path, lines.get("safety", 1), "safety: true or false"))
+        safety = False
     for field in sorted(set(data) - LESSON_FIELDS):
         problems.append(Problem(path, lines.get(field, 1), f"unknown field {field!r}"))
     checkin = _read_checkin(path, data.get("checkin"), lines, problems)
@@ -276,6 +302,7 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
         lines=lines,
         branch=branch,
         helplines=helplines,
+        safety=safety,
     )
 
 
@@ -366,8 +393,10 @@ def _read_checkin(
         return Checkin("scale", question.strip(), low=low.strip(), high=high.strip(), bands=bands)
     if kind == "choice":
         options = raw.get("options")
-        if not isinstance(options, list) or not 2 <= len(options) <= 4:
-            problems.append(Problem(path, line, "a choice check-in needs 2 to 4 options"))
+        if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
+            problems.append(
+                Problem(path, line, f"a choice check-in needs 2 to {MAX_OPTIONS} options")
+            )
             return None
         parsed: list[Option] = []
         for number, option in enumerate(options):
@@ -386,7 +415,17 @@ def _read_checkin(
             if not isinstance(feedback, str) or not feedback.strip():
                 problems.append(Problem(path, where, f"option {value!r}: missing feedback line"))
                 return None
-            parsed.append(Option(value, label.strip(), " ".join(feedback.split())))
+            unknown = sorted(set(option) - OPTION_FIELDS)
+            if unknown:
+                problems.append(
+                    Problem(path, where, f"option {value!r}: unknown field {unknown[0]!r}")
+                )
+                return None
+            helps = option.get("helplines", False)
+            if not isinstance(helps, bool):
+                problems.append(Problem(path, where, f"option {value!r}: helplines true or false"))
+                return None
+            parsed.append(Option(value, label.strip(), " ".join(feedback.split()), helps))
         if len({option.value for option in parsed}) != len(parsed):
             problems.append(Problem(path, line, "option values must differ"))
             return None
@@ -491,6 +530,12 @@ def align(by_language: dict[str, list[Lesson]]) -> tuple[Course, list[Problem]]:
                 ("recall", lesson.recall, twin.recall),
                 ("branch", _branch_shape(lesson), _branch_shape(twin)),
                 ("helplines", lesson.helplines, twin.helplines),
+                ("safety", lesson.safety, twin.safety),
+                (
+                    "checkin",
+                    tuple(o.helplines for o in lesson.checkin.options),
+                    tuple(o.helplines for o in twin.checkin.options),
+                ),
                 ("checkin", lesson.checkin.kind, twin.checkin.kind),
                 ("checkin", lesson.checkin.values(), twin.checkin.values()),
             ):

@@ -122,7 +122,11 @@ class Renderer:
             text=text,
             practice=practice,
             recalled=self._recalled(lesson, answers),
-            helplines=helpline_lines(timezone, lesson.language) if lesson.helplines else (),
+            helplines=(
+                helpline_lines(timezone, lesson.language)
+                if lesson.helplines or lesson.safety
+                else ()
+            ),
             total=self.course.length,
         ).strip()
         checkin_html = checkin_frame.render(checkin=lesson.checkin).strip()

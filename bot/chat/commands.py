@@ -8,7 +8,15 @@ from typing import Any
 
 from telegram import Update
 
-from bot.chat.handlers import account, checkin_time, lesson, onboarding, pause, progress
+from bot.chat.handlers import (
+    account,
+    checkin_time,
+    lesson,
+    onboarding,
+    pause,
+    progress,
+    safety,
+)
 from bot.chat.handlers.common import Context
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -37,6 +45,7 @@ COMMANDS = (
     Command("timezone", onboarding.timezone_command),
     Command("language", onboarding.language_command),
     Command("help", account.help_command),
+    Command("sos", safety.sos),
     Command("sources", account.sources),
     Command("start", onboarding.start),
     Command("restart", lesson.restart),

@@ -9,7 +9,7 @@ carries plain collaborators, never settings or the token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.chat.texts import Texts, texts
 from lessons.loader import Course
+from lessons.screen import SafetyWords, safety_words
 from scheduler.clock import Clock
 from scheduler.delivery import DeliveryService
 from storage.repo import Repo
@@ -32,6 +33,8 @@ class Services:
     send_early: timedelta = timedelta(0)  # how early a busy minute's lessons may start
     tick_concurrency: int = 16  # sends in flight at once (scheduler.tick.concurrency_for)
     send_per_second: float = 30.0  # the bot's message budget, which sizes the send window
+    # The screen every text passes first (lessons/screen.py): crisis and abuse words.
+    safety: SafetyWords = field(default_factory=safety_words)
 
 
 class BotData:

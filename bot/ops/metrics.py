@@ -106,6 +106,14 @@ class Metrics:
             "Check-in answers recorded.",
             registry=self.registry,
         )
+        self.safety_replies = Counter(
+            "bridges_safety_replies",
+            "Messages answered with care and help lines, by what they spoke of (never the words).",
+            ["concern"],
+            registry=self.registry,
+        )
+        for concern in ("crisis", "abuse"):
+            self.safety_replies.labels(concern=concern)
         self.update_seconds = Histogram(
             "bridges_update_seconds",
             "How long handling one Telegram update took.",
@@ -194,6 +202,11 @@ def lesson_recorded(outcome: Outcome) -> None:
 def answer_recorded() -> None:
     """Call once per check-in answer that was stored."""
     METRICS.answers.inc()
+
+
+def safety_reply(concern: str) -> None:
+    """Call once per message answered with care and help lines (`crisis` or `abuse`)."""
+    METRICS.safety_replies.labels(concern=concern).inc()
 
 
 def telegram_429() -> None:

@@ -33,8 +33,9 @@ async def test_a_learner_elsewhere_gets_the_neutral_line(bridges: Bridges, sandb
     await bridges.say(kai, "/time 08:00")
     await bridges.press(kai, "Yes, send it now")
     day_one = kai.inbox[-1].text
-    assert "Where to turn" in day_one
-    assert "your local emergency number, or a doctor you trust" in day_one
+    assert "First, your safety" in day_one  # day 1's safety note, with the lines
+    assert "your local emergency number (112 in most of Europe), or a doctor you trust" in day_one
+    assert "findahelpline.com" in day_one
     assert "Samaritans" not in day_one and "988" not in day_one
 
 

@@ -18,7 +18,8 @@ STREAK = {"en": "🔥 {day}-day streak", "nl": "🔥 {day} dagen op rij"}
 FINISHED = {"en": "You've finished the whole course", "nl": "Je hebt de hele cursus afgerond"}
 
 
-@pytest.mark.parametrize(("language", "forgiveness"), [("en", "not-ready"), ("nl", "myself")])
+# "hurting-me" (day 20's "Someone is hurting me now") leads the forgiveness week to safety.
+@pytest.mark.parametrize(("language", "forgiveness"), [("en", "hurting-me"), ("nl", "myself")])
 async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     bridges: Bridges, sandbox: Sandbox, course: Course, language: str, forgiveness: str
 ):
@@ -31,7 +32,7 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     await bridges.press(sam, START[language][1])
     assert bridges.repo is not None
     given: dict[str, str] = {}  # lesson id -> how the answer reads back
-    branches_seen = recalls_seen = 0
+    branches_seen = recalls_seen = helped = 0
     for day in range(1, course.length + 1):
         lesson = course.lesson(language, day)
         shown = sam.inbox[-1].text
@@ -42,7 +43,8 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
         if lesson.branch is not None:
             path = lesson.branch.path_for(forgiveness)
             expected = path.text or path.practice or "" if path is not None else lesson.text
-            assert expected.split("\n")[0][:40] in shown, day
+            # The words before any {{ name }}: the learner's name is filled in there.
+            assert expected.split("\n")[0].split("{{")[0][:40] in shown, day
             branches_seen += path is not None
         if lesson.checkin.kind == "text":
             answer = f"My answer on day {day} <b>&</b>"
@@ -55,6 +57,10 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
             await bridges.press(sam, label)
             feedback = lesson.checkin.feedback_for(value)
             assert feedback and feedback in sam.last.text, day
+            if any(o.value == value and o.helplines for o in lesson.checkin.options):
+                assert "findahelpline.com" in sam.last.text  # the help lines, not a streak
+                assert "🔥" not in sam.last.text
+                helped += 1
             given[lesson.id] = lesson.checkin.label_for(value)
         learner = await bridges.repo.get_learner(2002)
         assert learner is not None
@@ -65,6 +71,7 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
         else:
             assert learner.next_due_at is None
     assert branches_seen >= 2
+    assert helped == (forgiveness == "hurting-me")
     assert recalls_seen >= 1  # the loop above checked some recalled answer
     progress = await bridges.repo.progress(2002)
     assert progress is not None

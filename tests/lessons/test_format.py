@@ -4,39 +4,15 @@ learner's own answers."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from lessons.check import find_problems
-from lessons.loader import LESSON_ID, LESSONS_DIR, load_course
+from lessons.loader import LESSON_ID, load_course
 from lessons.render import Renderer
-
-
-@pytest.fixture
-def broken(tmp_path: Path) -> Path:
-    root = tmp_path / "lessons"
-    for part in ("en", "nl", "templates"):
-        shutil.copytree(LESSONS_DIR / part, root / part)
-    return root
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
-
-
-def _problems(root: Path) -> list[str]:
-    return [str(problem) for problem in find_problems(root)[1]]
+from tests.lessons.support import edit as _edit
+from tests.lessons.support import line_of as _line_of
+from tests.lessons.support import problems as _problems
 
 
 def test_a_missing_option_feedback_is_named_with_its_line(broken: Path):

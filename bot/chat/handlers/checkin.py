@@ -7,6 +7,7 @@ from telegram import Update
 from bot.chat import callbacks
 from bot.chat.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
 from bot.chat.handlers.onboarding import typed_setting
+from bot.chat.handlers.safety import harm_lines
 from bot.chat.services import Services
 from bot.ops import metrics
 from scheduler.states import DueKind, Step
@@ -46,6 +47,17 @@ async def answer_button(
     await clear_buttons(update)
     label = _label(svc, learner.language, outcome.lesson_id, value)
     feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value)
+    if _leads_to_help(svc, learner.language, outcome.lesson_id, value):
+        # "Someone is hurting me now": care and where to turn, never a streak.
+        await reply(
+            update,
+            say(learner.language, "your-answer", answer=label)
+            + "\n"
+            + say(learner.language, "answer-feedback", feedback=feedback)
+            + "\n\n"
+            + harm_lines(learner.language, learner.timezone),
+        )
+        return
     await reply(
         update,
         say(learner.language, "your-answer", answer=label)
@@ -105,6 +117,14 @@ def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> s
             if option.value == value:
                 return option.label
     return value
+
+
+def _leads_to_help(svc: Services, language: str, lesson_id: str | None, value: str) -> bool:
+    """Whether this answer says the learner is being harmed (an option with `helplines`)."""
+    lesson = svc.course.by_id(language, lesson_id or "")
+    return lesson is not None and any(
+        option.value == value and option.helplines for option in lesson.checkin.options
+    )
 
 
 def _refusal(language: str, outcome: AnswerOutcome) -> str:

@@ -1,18 +1,23 @@
 """Plain text, shared locations and everything else that is not a command or a button.
 
 Buttons route by their own pattern (bot/chat/app.py, bot/chat/handlers/buttons.py).
+Every text and caption passes the safety screen first (bot/chat/handlers/safety.py),
+before anyone is asked to /start and before a typed setting or an answer is read.
 """
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.chat.handlers import checkin, onboarding
+from bot.chat.handlers import checkin, onboarding, safety
 from bot.chat.handlers.common import Context, current_learner, language_of, reply, say
 
 
 async def text(update: Update, context: Context) -> None:
     learner = await current_learner(update, context)
+    message = update.effective_message
+    if await safety.screened(update, context, learner, message.text if message else None):
+        return
     if learner is None:
         await reply(update, say(language_of(update, None), "error-not-started"))
         return
@@ -29,6 +34,9 @@ async def location(update: Update, context: Context) -> None:
 
 
 async def not_text(update: Update, context: Context) -> None:
-    """Stickers, photos, voice: kindly say that only text is read."""
+    """Stickers, photos, voice: kindly say that only text is read (a caption is screened)."""
     learner = await current_learner(update, context)
+    message = update.effective_message
+    if await safety.screened(update, context, learner, message.caption if message else None):
+        return
     await reply(update, say(language_of(update, learner), "error-not-text"))

@@ -214,25 +214,34 @@ class SandboxUser:
         """
         if self.blocked:
             self.unblock()
-        message_id = self.next_message_id()
-        self.message_ids.add(message_id)
-        message: JSONDict = {
-            "message_id": message_id,
-            "date": self._world.now(),
-            "chat": self.as_chat(),
-            "from": self.as_user(),
-            "text": text,
-        }
+        content: JSONDict = {"text": text}
         command = _COMMAND.match(text)
         if command is not None:
-            message["entities"] = [
+            content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
             ]
-        self._world.enqueue("message", message, self)
-        return message_id
+        return self._send_message(content)
 
     def send_location(self, latitude: float, longitude: float) -> int:
         """Share a location (Telegram's 📎 → Location). Returns the message id."""
+        return self._send_message({"location": {"latitude": latitude, "longitude": longitude}})
+
+    def send_photo(self, caption: str | None = None) -> int:
+        """Send a photo (a made-up file), with an optional caption. Returns the message id."""
+        serial = len(self.message_ids) + 1
+        photo = {
+            "file_id": f"photo-{self.id}-{serial}",
+            "file_unique_id": f"p{self.id}x{serial}",
+            "width": 90,
+            "height": 90,
+        }
+        content: JSONDict = {"photo": [photo]}
+        if caption is not None:
+            content["caption"] = caption
+        return self._send_message(content)
+
+    def _send_message(self, content: JSONDict) -> int:
+        """One message from this user with `content` (text, location, photo …); its id."""
         message_id = self.next_message_id()
         self.message_ids.add(message_id)
         message: JSONDict = {
@@ -240,7 +249,7 @@ class SandboxUser:
             "date": self._world.now(),
             "chat": self.as_chat(),
             "from": self.as_user(),
-            "location": {"latitude": latitude, "longitude": longitude},
+            **content,
         }
         self._world.enqueue("message", message, self)
         return message_id

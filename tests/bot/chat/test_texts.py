@@ -39,6 +39,8 @@ SAMPLE = {
     "key": "Empathy",
     "feedback": "Try appreciation <i>instead</i> & see.",
     "helplines": ("Samaritans: 116 123 (free, day and night)", "<b>&"),
+    "country": "the United Kingdom <&>",
+    "others": "/sos NL, /sos BE",
 }
 
 

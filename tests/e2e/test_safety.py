@@ -1,0 +1,156 @@
+"""Care first, end to end: a message that speaks of crisis or abuse (as an answer, early,
+before /start, during sign-up, as a caption, in either language) is answered with care and
+the help lines of the learner's country, never with a streak or a hint; /sos shows the
+lines of every country in the table, any time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.chat.app import register_commands
+from bot.tools.sandbox import Sandbox
+from lessons.helplines import helpline_table
+from tests.e2e.harness import Bridges
+
+# The clock fixture starts on 2026-03-02; day 4 (empathy-3) asks for free text.
+TEXT_CHECKIN_DAYS = (3, 4, 5)
+STREAK = ("streak", "🔥", "✍️", "reeks", "op rij")
+
+
+async def _to_the_text_checkin(bridges: Bridges) -> None:
+    for day in TEXT_CHECKIN_DAYS:
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+
+
+async def test_a_crisis_answer_gets_care_and_help_lines_and_is_kept_without_a_streak(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, zone="Europe/London", time="07:00")
+    await _to_the_text_checkin(bridges)
+    assert alex.last.buttons == []  # the free-text check-in is open
+    await bridges.say(alex, "Honestly, I don't want to be here any more.")
+    reply = alex.last.text
+    assert "I'm really glad you told me" in reply
+    assert "Emergency: 999" in reply
+    assert "Samaritans: 116 123" in reply
+    assert reply.index("999") < reply.index("Samaritans")  # the emergency number first
+    assert not any(word in reply for word in STREAK)
+    assert "Thanks for sharing" not in reply
+    await bridges.say(alex, "/progress")
+    assert any("Answers given: 1" in m.text for m in alex.inbox[-2:])  # what they wrote is kept
+
+
+async def test_dutch_words_are_met_in_dutch_with_the_dutch_lines(
+    bridges: Bridges, sandbox: Sandbox
+):
+    ans = sandbox.user(3003, "Ans", language_code="nl")
+    await bridges.onboard(ans, time="08:00")
+    await _to_the_text_checkin(bridges)
+    await bridges.say(ans, "Eerlijk gezegd zie ik het niet meer zitten")
+    reply = ans.last.text
+    assert "Fijn dat je het me vertelt" in reply
+    assert "Alarmnummer: 112" in reply
+    assert "113 Zelfmoordpreventie" in reply
+    assert "De Luisterlijn" in reply
+    assert not any(word in reply for word in STREAK)
+
+
+async def test_abuse_outside_a_check_in_gets_the_abuse_lines_not_a_hint(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)  # Amsterdam; day 1's check-in takes buttons
+    await bridges.say(alex, "he hit me again last night")
+    reply = alex.last.text
+    assert "Nobody has the right to hurt, threaten or control you" in reply
+    assert "Emergency: 112" in reply and "Veilig Thuis: 0800-2000" in reply
+    assert "113 Zelfmoordpreventie" not in reply  # the lines for what was said
+    assert "Tap one of the buttons" not in reply
+    # The screen reads every language: Dutch words from an English learner.
+    await bridges.say(alex, "Ik ben bang voor hem")
+    assert "Nobody has the right" in alex.last.text
+
+
+async def test_before_start_and_during_sign_up_care_comes_first(bridges: Bridges, sandbox: Sandbox):
+    kim = sandbox.user(4004, "Kim", language_code="en")
+    await bridges.say(kim, "i want to die")
+    reply = kim.last.text
+    assert "I'm really glad you told me" in reply
+    assert "findahelpline.com" in reply  # no zone yet: the neutral lines
+    assert "/start" not in reply
+    await bridges.say(kim, "/start")
+    await bridges.press(kim, "🇬🇧 English")
+    await bridges.say(kim, "my partner threatens me")  # instead of a time zone
+    assert "Nobody has the right" in kim.last.text
+    assert "don't know the place" not in kim.last.text
+    await bridges.say(kim, "Amsterdam")  # sign-up goes on as before
+    assert "Europe/Amsterdam" in kim.inbox[-2].text or "Europe/Amsterdam" in kim.last.text
+
+
+async def test_a_caption_is_screened_and_a_plain_photo_is_not(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    alex.send_photo(caption="this is where he hit me")
+    await bridges.settle()
+    assert "Nobody has the right" in alex.last.text
+    alex.send_photo()
+    await bridges.settle()
+    assert "only read text" in alex.last.text
+
+
+async def test_everyday_words_get_the_usual_answer(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, time="07:00")
+    await _to_the_text_checkin(bridges)
+    await bridges.say(alex, "It hurt when she cancelled, but I tried nonviolent communication")
+    assert "Thanks for sharing that" in alex.last.text
+
+
+@pytest.mark.parametrize("code", helpline_table().codes)
+async def test_sos_shows_every_line_of_the_learners_country(
+    bridges: Bridges, sandbox: Sandbox, code: str
+):
+    table = helpline_table()
+    country = table.country(code)
+    assert country is not None
+    zone = sorted(country.zones)[0]
+    user = sandbox.user(5005, "Robin <&>", language_code="en")
+    await bridges.say(user, "/start")
+    await bridges.press(user, "🇬🇧 English")
+    await bridges.say(user, f"/timezone {zone}")
+    await bridges.say(user, "/sos")
+    reply = user.last.text
+    assert country.called["en"] in reply
+    expected = table.lines(code, "en")
+    assert len(expected) >= 4  # the country's own lines for each purpose, then the neutral
+    for line in expected:
+        assert line in reply, line
+
+
+async def test_sos_for_another_country_an_unknown_one_and_in_dutch(
+    bridges: Bridges, sandbox: Sandbox
+):
+    kai = sandbox.user(6006, "Kai", language_code="en")
+    await bridges.say(kai, "/sos be")  # works before /start
+    assert "Belgium" in kai.last.text and "1712" in kai.last.text
+    await bridges.say(kai, "/sos UK")
+    assert "National Domestic Abuse Helpline: 0808 2000 247" in kai.last.text
+    assert "Cruse Bereavement Support" in kai.last.text and "NHS 111" in kai.last.text
+    await bridges.say(kai, "/sos Atlantis <b>")
+    assert "I don't have help lines for “Atlantis &lt;b&gt;”" in kai.last.html
+    assert "findahelpline.com" in kai.last.text
+    ans = sandbox.user(3003, "Ans", language_code="nl")
+    await bridges.say(ans, "/sos ie")
+    assert "Ierland" in ans.last.text and "Women's Aid: 1800 341 900" in ans.last.text
+    assert "Ergens anders?" in ans.last.text
+
+
+async def test_sos_is_in_the_command_menu_in_both_languages(bridges: Bridges, sandbox: Sandbox):
+    await register_commands(bridges.app)
+    menus = sandbox.commands
+    assert len(menus) == 2  # English (the default) and Dutch
+    for commands in menus.values():
+        assert "sos" in [command["command"] for command in commands]
