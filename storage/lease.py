@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import or_, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -172,42 +172,56 @@ async def reclaim_lost(
 ) -> list[tuple[ClaimKind, Delivery, Learner]]:
     """Rows of every kind stuck in `sending` past the lease, held again under a new attempt.
 
-    Each kind is one indexed scan of its (state, stamp) pair, oldest first, up
-    to `room` rows in all. A row lost on a day that is over (the bot was down)
+    One scan per stamp column (lessons; evening check-ins and snoozes together),
+    oldest first, up to `room` rows in all. A row lost on a day that is over (the bot was down)
     is failed, not sent late on top of today's; one sent again too often, or
     whose learner left, is given up.
     """
     taken: list[tuple[ClaimKind, Delivery, Learner]] = []
-    for kind, columns in LEASES.items():
+    for kinds in _BY_STAMP.values():
         if room - len(taken) <= 0:
             break
+        stamp = LEASES[kinds[0]].column(LEASES[kinds[0]].stamp)
+        sending = or_(*(LEASES[kind].column(LEASES[kind].state) == SENDING for kind in kinds))
         query = (
             select(Delivery, Learner)
             .join(Learner, col(Learner.id) == Delivery.learner_id)
-            .where(
-                columns.column(columns.state) == SENDING,
-                columns.column(columns.stamp) < now - lease,
-            )
-            .order_by(columns.column(columns.stamp))
+            .where(sending, stamp < now - lease)
+            .order_by(stamp)
             .limit(room - len(taken))
         )
         if postgres:
             query = query.with_for_update(skip_locked=True, of=Delivery)
         for delivery, learner in (await session.exec(query)).all():
-            if state_of(delivery, kind) != SENDING:  # pragma: no cover - the query's own filter
-                continue
-            if _day_passed(delivery, learner, now):
-                give_up(delivery, kind, "lease expired after its day")
-                continue
-            if resends_of(delivery, kind) >= MAX_RESENDS or learner.status != LearnerStatus.ACTIVE:
-                give_up(delivery, kind, "lease expired; given up")
-                continue
-            hold(delivery, kind, now)
-            if kind == ClaimKind.LESSON:
-                delivery.resends += 1
-            log.warning("delivery %s: %s sent again after an expired lease", delivery.id, kind)
-            taken.append((kind, delivery, learner))
+            for kind in kinds:
+                if state_of(delivery, kind) == SENDING and _held_again(
+                    delivery, learner, kind, now
+                ):
+                    taken.append((kind, delivery, learner))
     return taken
+
+
+# Kinds whose leases share a stamp column (the evening check-in and the snooze share
+# followup_claimed_at) are found in one scan: one statement per stamp, not per kind,
+# which the SQLite claim feels (every statement is a hop to aiosqlite's thread).
+_BY_STAMP: dict[str, tuple[ClaimKind, ...]] = {}
+for _kind, _columns in LEASES.items():
+    _BY_STAMP[_columns.stamp] = (*_BY_STAMP.get(_columns.stamp, ()), _kind)
+
+
+def _held_again(delivery: Delivery, learner: Learner, kind: ClaimKind, now: datetime) -> bool:
+    """Hold a lost row of `kind` under a new attempt, or give it up; True when held."""
+    if _day_passed(delivery, learner, now):
+        give_up(delivery, kind, "lease expired after its day")
+        return False
+    if resends_of(delivery, kind) >= MAX_RESENDS or learner.status != LearnerStatus.ACTIVE:
+        give_up(delivery, kind, "lease expired; given up")
+        return False
+    hold(delivery, kind, now)
+    if kind == ClaimKind.LESSON:
+        delivery.resends += 1
+    log.warning("delivery %s: %s sent again after an expired lease", delivery.id, kind)
+    return True
 
 
 # --- claims in flight: renew, release, settle (fenced by attempt) --------------------------

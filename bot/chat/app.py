@@ -171,6 +171,10 @@ def build_application(
     app.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, router.not_text)
     )
+    # An edit is read only by the safety screen: words of crisis written into an edit
+    # must still be met with care (what else an edit means is not decided here).
+    edited = filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler((filters.TEXT | filters.CAPTION) & edited, router.edited))
     app.add_handler(ChatMemberHandler(errors.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(errors.on_error)
 

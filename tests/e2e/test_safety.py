@@ -101,6 +101,21 @@ async def test_a_caption_is_screened_and_a_plain_photo_is_not(bridges: Bridges, 
     assert "only read text" in alex.last.text
 
 
+async def test_an_edit_that_speaks_of_crisis_is_met_with_care(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    sent = alex.send("all fine")
+    await bridges.settle()
+    replies = len(alex.inbox)
+    alex.edit_message(sent, "not fine, I want to die")
+    await bridges.settle()
+    assert len(alex.inbox) == replies + 1
+    assert "I'm really glad you told me" in alex.last.text
+    alex.edit_message(sent, "all fine, really")  # an everyday edit: nothing is said
+    await bridges.settle()
+    assert len(alex.inbox) == replies + 1
+
+
 async def test_everyday_words_get_the_usual_answer(bridges: Bridges, sandbox: Sandbox):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex, time="07:00")

@@ -24,6 +24,15 @@ async def text(update: Update, context: Context) -> None:
     await checkin.free_text(update, context, learner)
 
 
+async def edited(update: Update, context: Context) -> None:
+    """An edited text or caption: screened for crisis and abuse words, nothing else."""
+    message = update.effective_message
+    if message is None:
+        return
+    learner = await current_learner(update, context)
+    await safety.screened(update, context, learner, message.text or message.caption, keep=False)
+
+
 async def location(update: Update, context: Context) -> None:
     """A shared location sets the time zone (onboarding, or any time later)."""
     learner = await current_learner(update, context)

@@ -49,15 +49,20 @@ def harm_lines(language: str, timezone: str | None) -> str:
 
 
 async def screened(
-    update: Update, context: Context, learner: LearnerView | None, text: str | None
+    update: Update,
+    context: Context,
+    learner: LearnerView | None,
+    text: str | None,
+    *,
+    keep: bool = True,
 ) -> bool:
     """Answer with care if `text` speaks of crisis or abuse, keeping it as an answer where a
-    check-in is open; True when it did (the caller then says nothing more)."""
+    text check-in is open (with `keep`); True when it did (the caller then says no more)."""
     concern = context.services.safety.screen(text)
     if concern is None:
         return False
     metrics.safety_reply(concern.value)
-    if learner is not None and text:
+    if keep and learner is not None and text:
         svc = context.services
         outcome = await svc.repo.record_text_answer(learner.id, text.strip(), svc.clock())
         if outcome.status == "recorded":

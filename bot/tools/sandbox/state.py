@@ -240,6 +240,21 @@ class SandboxUser:
             content["caption"] = caption
         return self._send_message(content)
 
+    def edit_message(self, message_id: int, text: str) -> None:
+        """Edit one of my earlier messages: the bot gets an edited_message update."""
+        if message_id not in self.message_ids:
+            raise LookupError(f"user {self.id} sent no message {message_id}")
+        now = self._world.now()
+        message: JSONDict = {
+            "message_id": message_id,
+            "date": now,
+            "edit_date": now,
+            "chat": self.as_chat(),
+            "from": self.as_user(),
+            "text": text,
+        }
+        self._world.enqueue("edited_message", message, self)
+
     def _send_message(self, content: JSONDict) -> int:
         """One message from this user with `content` (text, location, photo …); its id."""
         message_id = self.next_message_id()
