@@ -40,7 +40,10 @@ SAFETY_DIR = Path(str(files("lessons"))) / "safety"
 # A word written with `*` stands for every word that starts so; a shorter start than this
 # ("hit*") would catch far too much.
 MIN_PREFIX = 4
-PHRASE = re.compile(r"^[a-z0-9]+\*?( [a-z0-9]+\*?)*$")
+WORD = re.compile(r"^[a-z0-9]+\*?$")
+GAP = "_"  # in a phrase: up to two other words here ("ik wil _ dood": "ik wil gewoon dood")
+END = "$"  # a phrase's last token: the clause or message ends here ("ik wil niet meer $")
+BOUNDARY = "|"  # what `fold` leaves where a clause ends (. ! ? , ; : or a new line)
 
 
 class Concern(StrEnum):
@@ -53,26 +56,45 @@ class Concern(StrEnum):
 def fold(text: str) -> str:
     """The form phrases and messages are compared in: lowercase ASCII words, single spaces.
 
-    Accents go ("suïcide" → "suicide"), apostrophes join ("don't" → "dont"),
-    everything else that is not a letter or digit (emoji, punctuation) splits words.
+    Accents go ("suïcide" → "suicide"), apostrophes join ("don't" → "dont"), the end
+    of a clause (. ! ? , ; : or a new line) becomes a `|` token, so "ik wil niet meer $"
+    can tell "ik wil niet meer." from "ik wil niet meer ruzie"; everything else that
+    is not a letter or digit (emoji, other punctuation) splits words.
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     bare = re.sub(r"['’‘`´]", "", bare)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", bare).split())
+    bare = re.sub(r"[.!?,;:\n\r]+", f" {BOUNDARY} ", bare)
+    tokens = re.sub(r"[^a-z0-9|]+", " ", bare).split()
+    folded: list[str] = []
+    for token in tokens:
+        if token == BOUNDARY and (not folded or folded[-1] == BOUNDARY):
+            continue
+        folded.append(token)
+    while folded and folded[-1] == BOUNDARY:
+        folded.pop()
+    return " ".join(folded)
 
 
 def _pattern(phrases: list[str]) -> re.Pattern[str] | None:
-    """One regular expression for a list of phrases: whole words, `*` as a word's start."""
+    """One regular expression for a list of phrases: whole words, `*` as a word's start,
+    `_` as up to two other words of the same clause, `$` as the clause's end."""
     if not phrases:
         return None
     parts = []
     for phrase in phrases:
-        words = [
-            re.escape(word[:-1]) + "[a-z0-9]*" if word.endswith("*") else re.escape(word)
-            for word in phrase.split(" ")
-        ]
-        parts.append(" ".join(words))
+        regex = ""
+        for token in phrase.split(" "):
+            if token == GAP:
+                regex += r"(?: [a-z0-9]+){0,2}"
+            elif token == END:
+                regex += rf"(?= \{BOUNDARY}|$)"
+            else:
+                word = (
+                    re.escape(token[:-1]) + "[a-z0-9]*" if token.endswith("*") else re.escape(token)
+                )
+                regex += (" " if regex else "") + word
+        parts.append(regex)
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + r")(?![a-z0-9])")
 
 
@@ -189,12 +211,12 @@ def _read_phrases(path: Path, where: str, raw: object, problems: list[WordProble
     phrases: list[str] = []
     for item in raw:
         phrase = str(item)
-        if not PHRASE.match(phrase) or fold(phrase.replace("*", "")) != phrase.replace("*", ""):
+        if not _well_formed(phrase):
             problems.append(
                 WordProblem(
                     path,
-                    f"{where} phrase {phrase!r}: lowercase words without punctuation "
-                    f"(try {fold(phrase)!r})",
+                    f"{where} phrase {phrase!r}: lowercase words without punctuation, "
+                    f"`_` only between words, `$` only last (try {fold(phrase)!r})",
                 )
             )
             continue
@@ -211,6 +233,21 @@ def _read_phrases(path: Path, where: str, raw: object, problems: list[WordProble
             continue
         phrases.append(phrase)
     return phrases
+
+
+def _well_formed(phrase: str) -> bool:
+    """Words (each may end in `*`), a `_` only between two words, a `$` only last."""
+    tokens = phrase.split(" ")
+    if tokens and tokens[-1] == END:
+        tokens = tokens[:-1]
+    if not tokens or tokens[0] == GAP or tokens[-1] == GAP:
+        return False
+    for before, token in zip([None, *tokens], tokens, strict=False):
+        if token == GAP and before == GAP:
+            return False
+        if token != GAP and not WORD.match(token):
+            return False
+    return True
 
 
 def _example_problems(root: Path, words: SafetyWords) -> list[WordProblem]:
