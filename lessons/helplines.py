@@ -23,6 +23,8 @@ from zoneinfo import available_timezones
 
 import yaml
 
+from lessons.screen import fold
+
 __all__ = [
     "HelplineTable",
     "Helpline",
@@ -92,10 +94,12 @@ class HelplineTable:
         return None
 
     def country(self, name: str) -> Country | None:
-        """A country by its code or an alias, any case: "be", "UK"."""
-        wanted = name.strip().upper()
+        """A country by its code, an alias or its name in either language, as people write
+        it: "be", "UK", "Nederland", "the Netherlands", "belgie", "Verenigde Staten"."""
+        wanted = _bare(name)
         for country in self.countries:
-            if wanted == country.code or wanted in country.aliases:
+            names = (country.code, *country.aliases, *country.called.values())
+            if wanted in {_bare(known) for known in names}:
                 return country
         return None
 
@@ -111,14 +115,27 @@ class HelplineTable:
         when it is asked first), then the neutral lines for them."""
         country = self.country(code) if code else None
         own = country.lines if country else ()
+        # Where the country is known, its own emergency number says it better than
+        # "112 in most of Europe" (wrong in the US or Suriname); the rest stays.
+        neutral = tuple(
+            line for line in self.neutral if not (country and Purpose.EMERGENCY in line.purposes)
+        )
         return tuple(
             helpline.line(language)
-            for helpline in (*_select(own, purposes), *_select(self.neutral, purposes))
+            for helpline in (*_select(own, purposes), *_select(neutral, purposes))
         )
 
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(country.code for country in self.countries)
+
+
+def _bare(name: str) -> str:
+    """A country's name folded for comparison, without a leading article."""
+    words = fold(name).split()
+    if len(words) > 1 and words[0] in ("the", "de", "het"):
+        words = words[1:]
+    return "".join(words)
 
 
 def _select(lines: tuple[Helpline, ...], purposes: Iterable[Purpose] | None) -> list[Helpline]:
@@ -159,7 +176,7 @@ def read_helplines(path: Path = HELPLINES_FILE) -> tuple[HelplineTable, list[str
             Country(
                 str(code),
                 _words(where, "called", raw.get("called"), problems),
-                tuple(str(alias).upper() for alias in raw.get("aliases") or ()),
+                tuple(str(alias) for alias in raw.get("aliases") or ()),
                 frozenset(country_zones),
                 tuple(raw.get("zone_prefixes") or ()),
                 tuple(lines),

@@ -182,6 +182,14 @@ class Course:
         lesson = self.by_id(language, lesson_id)
         return "" if lesson is None else lesson.checkin.feedback_for(value)
 
+    def leads_to_help(self, lesson_id: str, value: str) -> bool:
+        """Whether this answer says the learner is being harmed (an option with `helplines`):
+        it is answered with the help lines, never a streak, and never shown back."""
+        lesson = self.by_id(LANGUAGES[0], lesson_id)
+        return lesson is not None and any(
+            option.value == value and option.helplines for option in lesson.checkin.options
+        )
+
     def accepts(self, lesson_id: str, value: str) -> bool:
         """Whether `value` is one of the lesson's check-in answers (the same in every language)."""
         lesson = self.by_id(LANGUAGES[0], lesson_id)

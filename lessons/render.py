@@ -8,7 +8,7 @@ and is escaped. Templates are compiled once, when the renderer is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -97,6 +97,7 @@ class Renderer:
         answers: Mapping[str, str] | None = None,
         timezone: str | None = None,
         recalled: str | None = None,
+        private: Collection[str] = (),
     ) -> RenderedLesson:
         """The lesson and check-in for one learner.
 
@@ -105,7 +106,8 @@ class Renderer:
         and a branch picks its path by one. Missing answers are simply left
         out. `timezone` picks the help lines (None: the neutral line only).
         `recalled` is the older one-answer form, kept for callers that fetch a
-        single recalled answer themselves.
+        single recalled answer themselves. `private` names the lessons whose answers
+        may pick a branch but are never shown back (they spoke of crisis or abuse).
         """
         answers = dict(answers or {})
         if recalled is not None and lesson.recall and lesson.recall[0] not in answers:
@@ -121,7 +123,7 @@ class Renderer:
             lesson=lesson,
             text=text,
             practice=practice,
-            recalled=self._recalled(lesson, answers),
+            recalled=self._recalled(lesson, {k: v for k, v in answers.items() if k not in private}),
             helplines=(
                 helpline_lines(timezone, lesson.language)
                 if lesson.helplines or lesson.safety

@@ -125,14 +125,20 @@ class SafetyWords:
 
     def screen(self, text: str | None) -> Concern | None:
         """The concern a message speaks of, crisis before abuse; None for everything else."""
+        found = self.concerns(text)
+        return found[0] if found else None
+
+    def concerns(self, text: str | None) -> tuple[Concern, ...]:
+        """Every concern a message speaks of, crisis first ("he hits me and I want to die":
+        both, so the reply can carry the lines for both)."""
         if not text:
-            return None
+            return ()
         folded = fold(text)
-        for concern in Concern:
-            pattern = self._patterns[concern]
-            if pattern is not None and pattern.search(folded):
-                return concern
-        return None
+        return tuple(
+            concern
+            for concern in Concern
+            if (pattern := self._patterns[concern]) is not None and pattern.search(folded)
+        )
 
     def mentions_harm(self, language: str, text: str) -> str | None:
         """The first harm word a lesson's text uses, or None: such a text needs help lines."""

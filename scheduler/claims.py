@@ -74,6 +74,10 @@ class Claim:
     # answer), read in the claim's own transaction so rendering never goes back to the
     # database; missing ones are simply absent.
     recalls: Mapping[str, str] = field(default_factory=dict)
+    # The lesson ids among `recalls` whose answer is private: it may pick a branch, but
+    # it is never shown back (it spoke of crisis or abuse; a lesson's first line shows
+    # on the lock screen).
+    private: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,11 @@ class DeliveryService:
             raise LessonRemoved(claim.lesson_id)
         # The zone picks the help lines of the learner's country.
         return self.renderer.render(
-            lesson, name=claim.first_name, answers=claim.recalls, timezone=claim.timezone
+            lesson,
+            name=claim.first_name,
+            answers=claim.recalls,
+            private=claim.private,
+            timezone=claim.timezone,
         )
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:

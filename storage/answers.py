@@ -35,22 +35,26 @@ async def record_answer(
     now: datetime,
     *,
     accepts: Callable[[str, str], bool],
+    private: Callable[[str, str], bool] = lambda _lesson, _value: False,
 ) -> AnswerOutcome:
     """Record a button answer to one check-in, at most once, while it is open.
 
     `accepts(lesson_id, value)` says whether the value is one of that
     check-in's own choices; forged or stale data changes nothing.
+    `private(lesson_id, value)` says whether the answer says the learner is being
+    harmed ("someone is hurting me now"): see `_record`.
     """
     delivery = await session.get(Delivery, delivery_id)
     if delivery is None or delivery.learner_id != learner_id:
         return AnswerOutcome("unknown")
     if not accepts(delivery.lesson_id, value):
         return AnswerOutcome("unknown", delivery.lesson_id)
-    return await _record(session, delivery, value, now)
+    hidden = private(delivery.lesson_id, value)
+    return await _record(session, delivery, value, now, private=hidden)
 
 
 async def record_text_answer(
-    session: AsyncSession, learner_id: int, text: str, now: datetime
+    session: AsyncSession, learner_id: int, text: str, now: datetime, *, private: bool = False
 ) -> AnswerOutcome:
     """Free text answers the newest check-in if it asks for text and is still open."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
@@ -58,12 +62,17 @@ async def record_text_answer(
         return AnswerOutcome("closed")
     if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
         return AnswerOutcome("closed")  # the evening check-in has not been asked yet
-    return await _record(session, latest, text[:MAX_ANSWER_LENGTH], now)
+    return await _record(session, latest, text[:MAX_ANSWER_LENGTH], now, private=private)
 
 
 async def _record(
-    session: AsyncSession, delivery: Delivery, value: str, now: datetime
+    session: AsyncSession, delivery: Delivery, value: str, now: datetime, *, private: bool
 ) -> AnswerOutcome:
+    """The answer, once per delivery, if it answers the learner's newest lesson.
+
+    A private answer (it spoke of crisis or abuse) is never shown back in a later
+    lesson, and it does not end a pause that silence started: the reply to it offers
+    /pause, and lessons must not start again behind the learner's back."""
     assert delivery.id is not None
     answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
     if answered.first() is not None:
@@ -79,12 +88,13 @@ async def _record(
                     learner_id=delivery.learner_id,
                     value=value,
                     answered_at=now,
+                    private=private,
                 )
             )
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
     streaks = await _streaks(session, delivery.learner_id)
-    resumed = await _back_from_silence(session, delivery.learner_id, now)
+    resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
     return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed)
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -146,6 +147,13 @@ class Answer(SQLModel, table=True):
     )
     value: str = Field(sa_column=Column(Text, nullable=False))
     answered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Private: words that spoke of crisis or abuse, or "someone is hurting me now". They
+    # are kept (and exported) but never shown back in a later lesson, whose first line
+    # may be read by someone else on the lock screen.
+    private: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
 
 
 class SendBudgetSlot(SQLModel, table=True):

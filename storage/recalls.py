@@ -20,17 +20,24 @@ from storage.models import Answer, Delivery
 
 async def recalled_answers(
     session: AsyncSession, wanted: Mapping[int, set[str]]
-) -> dict[int, dict[str, str]]:
-    """learner id -> {lesson id -> answer} for the lessons each learner's claim looks back at.
+) -> tuple[dict[int, dict[str, str]], dict[int, set[str]]]:
+    """learner id -> {lesson id -> answer} for the lessons each learner's claim looks back at,
+    and learner id -> the lesson ids among them whose answer is private.
 
-    This round's answer wins over an older round's (/restart keeps history).
+    This round's answer wins over an older round's (/restart keeps history). A
+    private answer still picks a branch, but is never shown back (storage/models.py).
     """
     lesson_ids = {lesson_id for ids in wanted.values() for lesson_id in ids}
     if not wanted or not lesson_ids:
-        return {}
+        return {}, {}
     rows = (
         await session.exec(
-            select(col(Delivery.learner_id), col(Delivery.lesson_id), col(Answer.value))
+            select(
+                col(Delivery.learner_id),
+                col(Delivery.lesson_id),
+                col(Answer.value),
+                col(Answer.private),
+            )
             .join(Delivery, col(Delivery.id) == Answer.delivery_id)
             .where(
                 col(Delivery.learner_id).in_(list(wanted)),
@@ -40,10 +47,13 @@ async def recalled_answers(
         )
     ).all()
     found: dict[int, dict[str, str]] = {}
-    for learner_id, lesson_id, value in rows:
-        if lesson_id in wanted[learner_id]:
-            found.setdefault(learner_id, {}).setdefault(lesson_id, value)
-    return found
+    private: dict[int, set[str]] = {}
+    for learner_id, lesson_id, value, hidden in rows:
+        if lesson_id in wanted[learner_id] and lesson_id not in found.get(learner_id, {}):
+            found.setdefault(learner_id, {})[lesson_id] = value
+            if hidden:
+                private.setdefault(learner_id, set()).add(lesson_id)
+    return found, private
 
 
 async def with_recalls(
@@ -57,9 +67,15 @@ async def with_recalls(
             wanted.setdefault(claim.learner_id, set()).update(looks_back[claim.lesson_id])
     if not wanted:
         return list(claims)
-    found = await recalled_answers(session, wanted)
+    found, private = await recalled_answers(session, wanted)
     return [
-        replace(claim, recalls=_only(found.get(claim.learner_id, {}), looks_back[claim.lesson_id]))
+        replace(
+            claim,
+            recalls=_only(found.get(claim.learner_id, {}), looks_back[claim.lesson_id]),
+            private=frozenset(
+                private.get(claim.learner_id, set()) & set(looks_back[claim.lesson_id])
+            ),
+        )
         if claim.learner_id in found and claim.lesson_id in looks_back
         else claim
         for claim in claims

@@ -151,11 +151,14 @@ class Repo:
         async with self._sessions.begin() as session:
             return await snooze.snooze(session, learner_id, delivery_id, choice, now)
 
-    async def recalled_answers(self, learner_id: int, lesson_ids: Iterable[str]) -> dict[str, str]:
-        """The learner's own answers to these earlier lessons (/lesson N shows them back)."""
+    async def recalled_answers(
+        self, learner_id: int, lesson_ids: Iterable[str]
+    ) -> tuple[dict[str, str], frozenset[str]]:
+        """The learner's own answers to these earlier lessons (/lesson N shows them back),
+        and which of them are private (never shown back)."""
         async with self._reads() as session:
-            found = await recalls.recalled_answers(session, {learner_id: set(lesson_ids)})
-            return found.get(learner_id, {})
+            found, private = await recalls.recalled_answers(session, {learner_id: set(lesson_ids)})
+            return found.get(learner_id, {}), frozenset(private.get(learner_id, ()))
 
     # Learners and their settings (storage/learners.py).
 
@@ -231,15 +234,18 @@ class Repo:
         now: datetime,
         *,
         accepts: Callable[[str, str], bool],
+        private: Callable[[str, str], bool] = lambda _lesson, _value: False,
     ) -> AnswerOutcome:
         async with self._sessions.begin() as session:
             return await answers.record_answer(
-                session, learner_id, delivery_id, value, now, accepts=accepts
+                session, learner_id, delivery_id, value, now, accepts=accepts, private=private
             )
 
-    async def record_text_answer(self, learner_id: int, text: str, now: datetime) -> AnswerOutcome:
+    async def record_text_answer(
+        self, learner_id: int, text: str, now: datetime, *, private: bool = False
+    ) -> AnswerOutcome:
         async with self._sessions.begin() as session:
-            return await answers.record_text_answer(session, learner_id, text, now)
+            return await answers.record_text_answer(session, learner_id, text, now, private=private)
 
     async def progress(self, learner_id: int) -> Progress | None:
         async with self._reads() as session:

@@ -41,6 +41,7 @@ from bot.chat.handlers import (
     lesson,
     onboarding,
     router,
+    safety,
     snooze,
 )
 from bot.chat.sender import TelegramSender
@@ -139,6 +140,9 @@ def build_application(
     # messages in private chats: an edited old "/today" must not run again, and
     # Bridges does not teach in groups.
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    # Group -1, before any command runs: the words after a command pass the safety
+    # screen ("/sos he is hurting me" is met with care, not "no such country").
+    app.add_handler(MessageHandler(filters.COMMAND & private, safety.command_words), group=-1)
     for command in COMMANDS:
         app.add_handler(CommandHandler(command.name, command.handler, filters=private))
     app.add_handler(MessageHandler(filters.COMMAND & private, errors.unknown_command))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.chat.app import register_commands
-from bot.tools.sandbox import Sandbox
+from bot.tools.sandbox import Sandbox, SandboxUser
 from lessons.helplines import helpline_table
 from tests.e2e.harness import Bridges
 
@@ -24,6 +24,15 @@ async def _to_the_text_checkin(bridges: Bridges) -> None:
         await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
 
 
+async def _one_reply(bridges: Bridges, user: SandboxUser, text: str) -> str:
+    """Say `text` and return the one reply: a streak or a hint sent before or after the
+    care would be a second message."""
+    before = len(user.inbox)
+    await bridges.say(user, text)
+    assert len(user.inbox) == before + 1, [m.text[:60] for m in user.inbox[before:]]
+    return user.last.text
+
+
 async def test_a_crisis_answer_gets_care_and_help_lines_and_is_kept_without_a_streak(
     bridges: Bridges, sandbox: Sandbox
 ):
@@ -31,9 +40,8 @@ async def test_a_crisis_answer_gets_care_and_help_lines_and_is_kept_without_a_st
     await bridges.onboard(alex, zone="Europe/London", time="07:00")
     await _to_the_text_checkin(bridges)
     assert alex.last.buttons == []  # the free-text check-in is open
-    await bridges.say(alex, "Honestly, I don't want to be here any more.")
-    reply = alex.last.text
-    assert "I'm really glad you told me" in reply
+    reply = await _one_reply(bridges, alex, "Honestly, I don't want to be here any more.")
+    assert "I'm glad you told me" in reply
     assert "Emergency: 999" in reply
     assert "Samaritans: 116 123" in reply
     assert reply.index("999") < reply.index("Samaritans")  # the emergency number first
@@ -49,9 +57,8 @@ async def test_dutch_words_are_met_in_dutch_with_the_dutch_lines(
     ans = sandbox.user(3003, "Ans", language_code="nl")
     await bridges.onboard(ans, time="08:00")
     await _to_the_text_checkin(bridges)
-    await bridges.say(ans, "Eerlijk gezegd zie ik het niet meer zitten")
-    reply = ans.last.text
-    assert "Fijn dat je het me vertelt" in reply
+    reply = await _one_reply(bridges, ans, "Eerlijk gezegd zie ik het niet meer zitten")
+    assert "Goed dat je het me vertelt" in reply
     assert "Alarmnummer: 112" in reply
     assert "113 Zelfmoordpreventie" in reply
     assert "De Luisterlijn" in reply
@@ -63,29 +70,25 @@ async def test_abuse_outside_a_check_in_gets_the_abuse_lines_not_a_hint(
 ):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)  # Amsterdam; day 1's check-in takes buttons
-    await bridges.say(alex, "he hit me again last night")
-    reply = alex.last.text
+    reply = await _one_reply(bridges, alex, "he hit me again last night")
     assert "Nobody has the right to hurt, threaten or control you" in reply
     assert "Emergency: 112" in reply and "Veilig Thuis: 0800-2000" in reply
     assert "113 Zelfmoordpreventie" not in reply  # the lines for what was said
     assert "Tap one of the buttons" not in reply
     # The screen reads every language: Dutch words from an English learner.
-    await bridges.say(alex, "Ik ben bang voor hem")
-    assert "Nobody has the right" in alex.last.text
+    assert "Nobody has the right" in await _one_reply(bridges, alex, "Ik ben bang voor hem")
 
 
 async def test_before_start_and_during_sign_up_care_comes_first(bridges: Bridges, sandbox: Sandbox):
     kim = sandbox.user(4004, "Kim", language_code="en")
-    await bridges.say(kim, "i want to die")
-    reply = kim.last.text
-    assert "I'm really glad you told me" in reply
+    reply = await _one_reply(bridges, kim, "i want to die")
+    assert "I'm glad you told me" in reply
     assert "findahelpline.com" in reply  # no zone yet: the neutral lines
     assert "/start" not in reply
     await bridges.say(kim, "/start")
     await bridges.press(kim, "🇬🇧 English")
-    await bridges.say(kim, "my partner threatens me")  # instead of a time zone
-    assert "Nobody has the right" in kim.last.text
-    assert "don't know the place" not in kim.last.text
+    reply = await _one_reply(bridges, kim, "my partner threatens me")  # instead of a zone
+    assert "Nobody has the right" in reply
     await bridges.say(kim, "Amsterdam")  # sign-up goes on as before
     assert "Europe/Amsterdam" in kim.inbox[-2].text or "Europe/Amsterdam" in kim.last.text
 
@@ -110,7 +113,7 @@ async def test_an_edit_that_speaks_of_crisis_is_met_with_care(bridges: Bridges, 
     alex.edit_message(sent, "not fine, I want to die")
     await bridges.settle()
     assert len(alex.inbox) == replies + 1
-    assert "I'm really glad you told me" in alex.last.text
+    assert "I'm glad you told me" in alex.last.text
     alex.edit_message(sent, "all fine, really")  # an everyday edit: nothing is said
     await bridges.settle()
     assert len(alex.inbox) == replies + 1
@@ -120,8 +123,10 @@ async def test_everyday_words_get_the_usual_answer(bridges: Bridges, sandbox: Sa
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex, time="07:00")
     await _to_the_text_checkin(bridges)
-    await bridges.say(alex, "It hurt when she cancelled, but I tried nonviolent communication")
-    assert "Thanks for sharing that" in alex.last.text
+    reply = await _one_reply(
+        bridges, alex, "It hurt when she cancelled, but I tried nonviolent communication"
+    )
+    assert "Thanks for sharing that" in reply
 
 
 @pytest.mark.parametrize("code", helpline_table().codes)
@@ -140,7 +145,7 @@ async def test_sos_shows_every_line_of_the_learners_country(
     reply = user.last.text
     assert country.called["en"] in reply
     expected = table.lines(code, "en")
-    assert len(expected) >= 4  # the country's own lines for each purpose, then the neutral
+    assert len(expected) == len(country.lines) + 1  # its own lines, then Find A Helpline
     for line in expected:
         assert line in reply, line
 
@@ -157,6 +162,8 @@ async def test_sos_for_another_country_an_unknown_one_and_in_dutch(
     await bridges.say(kai, "/sos Atlantis <b>")
     assert "I don't have help lines for “Atlantis &lt;b&gt;”" in kai.last.html
     assert "findahelpline.com" in kai.last.text
+    await bridges.say(kai, "/sos the Netherlands")  # a country's name works too
+    assert "Veilig Thuis" in kai.last.text
     ans = sandbox.user(3003, "Ans", language_code="nl")
     await bridges.say(ans, "/sos ie")
     assert "Ierland" in ans.last.text and "Women's Aid: 1800 341 900" in ans.last.text
@@ -169,3 +176,61 @@ async def test_sos_is_in_the_command_menu_in_both_languages(bridges: Bridges, sa
     assert len(menus) == 2  # English (the default) and Dutch
     for commands in menus.values():
         assert "sos" in [command["command"] for command in commands]
+
+
+async def test_words_after_a_command_are_screened_and_the_command_does_not_run(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    reply = await _one_reply(bridges, alex, "/sos he is hurting me")
+    assert "Nobody has the right" in reply and "Veilig Thuis" in reply
+    reply = await _one_reply(bridges, alex, "/help i want to die")
+    assert "I'm glad you told me" in reply and "/today: today's lesson now" not in reply
+    reply = await _one_reply(bridges, alex, "/nosuchcommand he hit me again")
+    assert "Nobody has the right" in reply
+    assert "Lesson" in await _one_reply(bridges, alex, "/progress")  # plain commands still run
+
+
+async def test_crisis_and_abuse_together_get_the_lines_for_both(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    reply = await _one_reply(bridges, alex, "he hits me and I want to die")
+    assert "I'm glad you told me" in reply  # crisis first
+    assert "113 Zelfmoordpreventie" in reply and "Veilig Thuis" in reply
+    assert reply.index("Emergency: 112") < reply.index("113 Zelfmoordpreventie")
+
+
+async def test_care_goes_out_when_the_database_fails(
+    bridges: Bridges, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    assert bridges.repo is not None
+
+    async def down(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(bridges.repo, "get_learner", down)
+    reply = await _one_reply(bridges, alex, "I want to die")
+    assert "I'm glad you told me" in reply
+    assert "findahelpline.com" in reply  # no zone could be read: the neutral lines
+
+
+async def test_caught_words_are_kept_but_never_shown_back_in_a_later_lesson(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    await _to_the_text_checkin(bridges)  # day 4: empathy-3, free text
+    await _one_reply(bridges, alex, "he hit me again")
+    for day in (6, 7):  # day 5, then day 6 (empathy-5, free text)
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+    await bridges.say(alex, "I asked my brother what he needed")
+    await bridges.next_day_at(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))  # day 7: the review
+    review = alex.inbox[-1].text
+    assert "Day 7 of" in review
+    assert "I asked my brother what he needed" in review  # other answers are shown back
+    assert "hit me" not in review
+    await bridges.say(alex, "/lesson 7")
+    assert "hit me" not in alex.last.text and "I asked my brother" in alex.last.text

@@ -19,7 +19,9 @@ FINISHED = {"en": "You've finished the whole course", "nl": "Je hebt de hele cur
 
 
 # "hurting-me" (day 20's "Someone is hurting me now") leads the forgiveness week to safety.
-@pytest.mark.parametrize(("language", "forgiveness"), [("en", "hurting-me"), ("nl", "myself")])
+@pytest.mark.parametrize(
+    ("language", "forgiveness"), [("en", "hurting-me"), ("en", "not-ready"), ("nl", "myself")]
+)
 async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     bridges: Bridges, sandbox: Sandbox, course: Course, language: str, forgiveness: str
 ):
@@ -32,12 +34,16 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     await bridges.press(sam, START[language][1])
     assert bridges.repo is not None
     given: dict[str, str] = {}  # lesson id -> how the answer reads back
+    private: set[str] = set()  # lessons whose answer must never be shown back
     branches_seen = recalls_seen = helped = 0
     for day in range(1, course.length + 1):
         lesson = course.lesson(language, day)
         shown = sam.inbox[-1].text
         assert DAY[language].format(day=day, total=course.length) in shown
         for recalled in lesson.recall:
+            if recalled in private:  # it said someone is hurting them: never shown back
+                assert given[recalled] not in shown, (day, recalled)
+                continue
             assert given[recalled] in shown, (day, recalled)
             recalls_seen += 1
         if lesson.branch is not None:
@@ -61,6 +67,7 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
                 assert "findahelpline.com" in sam.last.text  # the help lines, not a streak
                 assert "🔥" not in sam.last.text
                 helped += 1
+                private.add(lesson.id)
             given[lesson.id] = lesson.checkin.label_for(value)
         learner = await bridges.repo.get_learner(2002)
         assert learner is not None

@@ -160,8 +160,9 @@ async def test_free_text_answers_only_an_open_text_checkin(repo: Repo, clock: Se
     long_text = "<&>🙂" * 2000
     outcome = await repo.record_text_answer(1001, long_text, day + timedelta(days=2))
     assert outcome.status == "recorded" and outcome.lesson_id == "empathy-2"
-    recalled = await repo.recalled_answers(1001, ["empathy-2", "empathy-1"])
+    recalled, private = await repo.recalled_answers(1001, ["empathy-2", "empathy-1"])
     assert recalled == {"empathy-2": long_text[:4096]}
+    assert private == frozenset()
     assert (await repo.record_text_answer(1001, "more", day)).status == "already"
 
 

@@ -35,7 +35,12 @@ async def answer_button(
     svc = context.services
     delivery_id, value = int(data.args[0]), data.args[1]
     outcome = await svc.repo.record_answer(
-        learner.id, delivery_id, value, svc.clock(), accepts=svc.course.accepts
+        learner.id,
+        delivery_id,
+        value,
+        svc.clock(),
+        accepts=svc.course.accepts,
+        private=svc.course.leads_to_help,
     )
     if outcome.status != "recorded":
         await query.answer(_refusal(learner.language, outcome))
@@ -47,15 +52,13 @@ async def answer_button(
     await clear_buttons(update)
     label = _label(svc, learner.language, outcome.lesson_id, value)
     feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value)
-    if _leads_to_help(svc, learner.language, outcome.lesson_id, value):
+    if svc.course.leads_to_help(outcome.lesson_id or "", value):
         # "Someone is hurting me now": care and where to turn, never a streak.
+        metrics.safety_reply("abuse")
+        lines = harm_lines(learner.language, learner.timezone)
         await reply(
             update,
-            say(learner.language, "your-answer", answer=label)
-            + "\n"
-            + say(learner.language, "answer-feedback", feedback=feedback)
-            + "\n\n"
-            + harm_lines(learner.language, learner.timezone),
+            say(learner.language, "answer-help", answer=label, feedback=feedback, helplines=lines),
         )
         return
     await reply(
@@ -117,14 +120,6 @@ def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> s
             if option.value == value:
                 return option.label
     return value
-
-
-def _leads_to_help(svc: Services, language: str, lesson_id: str | None, value: str) -> bool:
-    """Whether this answer says the learner is being harmed (an option with `helplines`)."""
-    lesson = svc.course.by_id(language, lesson_id or "")
-    return lesson is not None and any(
-        option.value == value and option.helplines for option in lesson.checkin.options
-    )
 
 
 def _refusal(language: str, outcome: AnswerOutcome) -> str:

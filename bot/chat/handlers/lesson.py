@@ -74,9 +74,13 @@ async def lesson_again(update: Update, context: Context) -> None:
     if not await svc.repo.delivered_lesson(learner.id, lesson.id):
         await reply(update, say(learner.language, "lesson-not-yet", day=day))
         return
-    answers = await svc.repo.recalled_answers(learner.id, lesson.looks_back())
+    answers, private = await svc.repo.recalled_answers(learner.id, lesson.looks_back())
     rendered = svc.delivery.renderer.render(
-        lesson, name=learner.first_name, answers=answers, timezone=learner.timezone
+        lesson,
+        name=learner.first_name,
+        answers=answers,
+        private=private,
+        timezone=learner.timezone,
     )
     await reply(update, say(learner.language, "lesson-revisit", day=day))
     await reply(update, rendered.lesson_html)

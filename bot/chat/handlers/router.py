@@ -14,10 +14,10 @@ from bot.chat.handlers.common import Context, current_learner, language_of, repl
 
 
 async def text(update: Update, context: Context) -> None:
-    learner = await current_learner(update, context)
     message = update.effective_message
-    if await safety.screened(update, context, learner, message.text if message else None):
+    if await safety.screened(update, context, message.text if message else None):
         return
+    learner = await current_learner(update, context)
     if learner is None:
         await reply(update, say(language_of(update, None), "error-not-started"))
         return
@@ -29,8 +29,7 @@ async def edited(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    learner = await current_learner(update, context)
-    await safety.screened(update, context, learner, message.text or message.caption, keep=False)
+    await safety.screened(update, context, message.text or message.caption, keep=False)
 
 
 async def location(update: Update, context: Context) -> None:
@@ -44,8 +43,8 @@ async def location(update: Update, context: Context) -> None:
 
 async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice: kindly say that only text is read (a caption is screened)."""
-    learner = await current_learner(update, context)
     message = update.effective_message
-    if await safety.screened(update, context, learner, message.caption if message else None):
+    if await safety.screened(update, context, message.caption if message else None):
         return
+    learner = await current_learner(update, context)
     await reply(update, say(language_of(update, learner), "error-not-text"))

@@ -1,31 +1,32 @@
 """Care first: a message that speaks of crisis or abuse, an answer that says "someone is
 hurting me", and /sos.
 
-Every text a learner sends (and every caption) passes `screened` before any
-other handler answers it, whether or not they have started, whatever step they
-are on. A caught message is answered with care and the help lines for the
-learner's country, chosen for what it speaks of (the emergency number first),
-and with nothing else: no streak, no feedback line, no lesson, no hint. What
-the learner wrote as a check-in answer is still kept (nothing typed is lost).
-The words are never logged; metrics count only that a reply was given, by concern.
+Every text a learner sends (and every caption, edit and the words after a command)
+passes `screened` before any other handler answers it, whether or not they have
+started, whatever step they are on. A caught message is answered with care and the
+help lines for the learner's country, chosen for what it speaks of (the emergency
+number first), and with nothing else: no streak, no feedback line, no lesson, no
+hint. The reply goes out before anything is written, and does not wait on the
+database being well: a person who writes "ik wil dood" is answered even when
+storage is failing. What they wrote as a check-in answer is then kept, private
+(never shown back in a later lesson). The words are never logged; metrics count
+only that a reply was given, by concern.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
 
-from bot.chat.handlers.common import (
-    Context,
-    command_args,
-    current_learner,
-    language_of,
-    reply,
-    say,
-)
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.chat.handlers.common import Context, command_args, language_of, reply, say
 from bot.ops import metrics
 from lessons.helplines import Purpose, helpline_table
 from lessons.screen import Concern
 from storage.views import LearnerView
+
+log = logging.getLogger(__name__)
 
 # What each concern's reply shows, in this order: the emergency number always first.
 PURPOSES: dict[Concern, tuple[Purpose, ...]] = {
@@ -34,70 +35,98 @@ PURPOSES: dict[Concern, tuple[Purpose, ...]] = {
 }
 
 
-def care(language: str, timezone: str | None, concern: Concern) -> str:
-    """The whole reply to a caught message: care, then the lines for this concern."""
+def care(language: str, timezone: str | None, concerns: tuple[Concern, ...]) -> str:
+    """The whole reply to a caught message: care for the first concern (crisis before
+    abuse), then the lines for every concern it spoke of, emergency first."""
+    purposes: list[Purpose] = []
+    for concern in concerns:
+        purposes.extend(p for p in PURPOSES[concern] if p not in purposes)
     table = helpline_table()
-    lines = table.lines(table.country_for(timezone), language, PURPOSES[concern])
-    return say(language, f"safety-{concern.value}", helplines=lines)
+    lines = table.lines(table.country_for(timezone), language, purposes)
+    return say(language, f"safety-{concerns[0].value}", helplines=lines)
 
 
-def harm_lines(language: str, timezone: str | None) -> str:
+def harm_lines(language: str, timezone: str | None) -> tuple[str, ...]:
     """The lines that follow an answer such as "someone is hurting me now"."""
     table = helpline_table()
-    lines = table.lines(table.country_for(timezone), language, PURPOSES[Concern.ABUSE])
-    return say(language, "safety-option", helplines=lines)
+    return table.lines(table.country_for(timezone), language, PURPOSES[Concern.ABUSE])
 
 
 async def screened(
-    update: Update,
-    context: Context,
-    learner: LearnerView | None,
-    text: str | None,
-    *,
-    keep: bool = True,
+    update: Update, context: Context, text: str | None, *, keep: bool = True
 ) -> bool:
-    """Answer with care if `text` speaks of crisis or abuse, keeping it as an answer where a
-    text check-in is open (with `keep`); True when it did (the caller then says no more)."""
-    concern = context.services.safety.screen(text)
-    if concern is None:
+    """Answer with care if `text` speaks of crisis or abuse; True when it did (the caller
+    then says no more). With `keep`, the words answer an open text check-in, privately."""
+    concerns = context.services.safety.concerns(text)
+    if not concerns:
         return False
-    metrics.safety_reply(concern.value)
-    if keep and learner is not None and text:
-        svc = context.services
-        outcome = await svc.repo.record_text_answer(learner.id, text.strip(), svc.clock())
-        if outcome.status == "recorded":
-            metrics.answer_recorded()
+    metrics.safety_reply(concerns[0].value)
+    learner = await _learner(update, context)
     language = language_of(update, learner)
-    await reply(update, care(language, learner.timezone if learner else None, concern))
+    await reply(update, care(language, learner.timezone if learner else None, concerns))
+    if keep and learner is not None and text:
+        await _keep(context, learner, text)
     return True
+
+
+async def command_words(update: Update, context: Context) -> None:
+    """Runs before every command: "/sos he is hurting me", "/help i want to die" or an
+    unknown command with such words are met with care, and the command does not run."""
+    message = update.effective_message
+    words = (message.text or "").partition(" ")[2] if message else ""
+    if words and await screened(update, context, words, keep=False):
+        raise ApplicationHandlerStop
+
+
+async def _learner(update: Update, context: Context) -> LearnerView | None:
+    """The learner, or None when unknown or when storage cannot say (care goes out anyway)."""
+    user = update.effective_user
+    if user is None:
+        return None
+    try:
+        return await context.services.repo.get_learner(user.id)
+    except Exception:  # noqa: BLE001 - the care reply must not wait on the database
+        log.exception(
+            "safety reply: the learner could not be read; answering with the neutral lines"
+        )
+        return None
+
+
+async def _keep(context: Context, learner: LearnerView, text: str) -> None:
+    """Keep the words as the open text check-in's answer, private; best effort, after the
+    reply (a failure is logged without the words, and the learner already has care)."""
+    svc = context.services
+    try:
+        outcome = await svc.repo.record_text_answer(
+            learner.id, text.strip(), svc.clock(), private=True
+        )
+    except Exception:  # noqa: BLE001 - the reply is out; nothing else may fail it
+        log.exception("safety reply: the answer of learner %s was not kept", learner.id)
+        return
+    if outcome.status == "recorded":
+        metrics.answer_recorded()
 
 
 async def sos(update: Update, context: Context) -> None:
     """/sos: the help lines for the learner's country (from their zone), any time, even
-    before /start; /sos BE (or UK, IE …) shows another country's."""
-    learner = await current_learner(update, context)
+    before /start; /sos BE, /sos Ireland or /sos Nederland shows another country's."""
+    learner = await _learner(update, context)
     language = language_of(update, learner)
     table = helpline_table()
     # How a person writes the country: /sos UK, not GB.
     others = ", ".join(f"/sos {(c.aliases or (c.code,))[0]}" for c in table.countries)
-    args = command_args(context)
-    if args:
-        given = " ".join(args)[:40]
-        country = table.country(given)
-        if country is None:
-            await reply(update, say(language, "sos-unknown", given=given, others=others))
-            return
-        code: str | None = country.code
-    else:
-        code = table.country_for(learner.timezone if learner else None)
+    own = table.country_for(learner.timezone if learner else None)
+    given = " ".join(command_args(context))[:40]
+    chosen = table.country(given) if given else None
+    code = chosen.code if chosen else own
     country = table.country(code) if code else None
-    await reply(
-        update,
-        say(
-            language,
-            "sos",
-            country=country.called[language] if country else "",
-            helplines=table.lines(code, language),
-            others=others,
-        ),
+    shown = say(
+        language,
+        "sos",
+        country=country.called[language] if country else "",
+        helplines=table.lines(code, language),
+        others=others,
     )
+    if given and chosen is None:  # not a country we know: their own lines, and a word
+        shown = say(language, "sos-unknown", given=given) + "\n\n" + shown
+    await reply(update, shown)
