@@ -101,11 +101,12 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
             parse_html(source)
         except TelegramHtmlError as error:
             add(field, f"Telegram would refuse this HTML: {error}")
-    for option in lesson.checkin.options:
+    options = [option for checkin in lesson.checkins() for option in checkin.options]
+    for option in options:
         if utf16_len(option.label) > min(MAX_LABEL, MAX_BUTTON_TEXT_LENGTH):
             add("checkin", f"button label {option.label!r} is over {MAX_LABEL} characters")
-    feedback = [option.feedback for option in lesson.checkin.options] + [
-        line for _band, line in lesson.checkin.bands
+    feedback = [option.feedback for option in options] + [
+        line for checkin in lesson.checkins() for _band, line in checkin.bands
     ]
     for line in feedback:
         if len(line) > MAX_FEEDBACK:
@@ -123,7 +124,7 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
                 add(f"branch.paths.{value}", f"Telegram would refuse this HTML: {error}")
             if field == "text" and len(_plain(source).split()) > MAX_WORDS:
                 add(f"branch.paths.{value}", f"branch text has over {MAX_WORDS} words")
-    for value in lesson.checkin.values():
+    for value in {v for checkin in lesson.checkins() for v in checkin.values()}:
         data = ANSWER_DATA.format(delivery=WIDEST_DELIVERY_ID, value=value)
         if len(data.encode()) > MAX_CALLBACK_DATA_BYTES:
             add("checkin", f"button data for {value!r} is over {MAX_CALLBACK_DATA_BYTES} bytes")

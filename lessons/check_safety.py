@@ -32,8 +32,51 @@ def safety_problems(course: Course, root: Path) -> list[Problem]:
     found.extend(Problem(safety_dir / "helplines.yaml", 0, text) for text in table_problems)
     for lessons in course.lessons.values():
         found.extend(_note_problems(lessons))
+        by_id = {lesson.id: lesson for lesson in lessons}
         for lesson in lessons:
             found.extend(_harm_problems(words, lesson))
+            found.extend(_help_path_problems(lesson, by_id))
+    return found
+
+
+def _help_path_problems(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Problem]:
+    """A branch for learners who said someone is hurting them asks its own check-in (not
+    "how easy was it to imagine the other side?") and shows the help lines; any branch's
+    check-in is of the lesson's own kind (the claim records the kind before the branch)."""
+    if lesson.branch is None:
+        return []
+    found = []
+    earlier = by_id.get(lesson.branch.on)
+    helping = {o.value for o in earlier.checkin.options if o.helplines} if earlier else set()
+    for value, path in lesson.branch.paths:
+        where = lesson.line_of(f"branch.paths.{value}")
+        if path.checkin is not None and path.checkin.kind != lesson.checkin.kind:
+            found.append(
+                Problem(
+                    lesson.path,
+                    where,
+                    f"branch path {value!r}: its check-in must be a {lesson.checkin.kind}, "
+                    "as the lesson's",
+                )
+            )
+        if value in helping and path.checkin is None:
+            found.append(
+                Problem(
+                    lesson.path,
+                    where,
+                    f"branch path {value!r} is for someone being hurt: give it its own "
+                    "`checkin`, gentle and about them, not the lesson's",
+                )
+            )
+        if value in helping and not (lesson.helplines or lesson.safety):
+            found.append(
+                Problem(
+                    lesson.path,
+                    where,
+                    f"branch path {value!r} is for someone being hurt: the lesson needs "
+                    "`helplines: true`",
+                )
+            )
     return found
 
 
@@ -62,7 +105,9 @@ def _harm_problems(words: SafetyWords, lesson: Lesson) -> list[Problem]:
         ("checkin", lesson.checkin.question),
     ]
     for value, path in lesson.branch.paths if lesson.branch else ():
-        parts.extend((f"branch.paths.{value}", text) for text in (path.text, path.practice) if text)
+        texts = (path.text, path.practice, path.checkin.question if path.checkin else None)
+        parts.extend((f"branch.paths.{value}", text) for text in texts if text)
+    parts.append(("title", lesson.title))
     for field, text in parts:
         word = words.mentions_harm(lesson.language, text)
         if word and not shows_lines:
@@ -74,10 +119,16 @@ def _harm_problems(words: SafetyWords, lesson: Lesson) -> list[Problem]:
                     "add `helplines: true`",
                 )
             )
-    for number, option in enumerate(lesson.checkin.options):
-        where = lesson.line_of(f"checkin.options.{number}")
+    options = [(f"checkin.options.{n}", o) for n, o in enumerate(lesson.checkin.options)]
+    for value, path in lesson.branch.paths if lesson.branch else ():
+        options.extend(
+            (f"branch.paths.{value}.checkin.options.{n}", o)
+            for n, o in enumerate(path.checkin.options if path.checkin else ())
+        )
+    for field, option in options:
+        where = lesson.line_of(field)
         harmed = words.screen(option.label) is not None
-        word = words.mentions_harm(lesson.language, option.feedback)
+        word = words.mentions_harm(lesson.language, f"{option.label}. {option.feedback}")
         if (harmed or word) and not option.helplines:
             found.append(
                 Problem(
@@ -87,7 +138,7 @@ def _harm_problems(words: SafetyWords, lesson: Lesson) -> list[Problem]:
                     "its answer leads to help",
                 )
             )
-    for band, line in lesson.checkin.bands:
+    for band, line in (band for checkin in lesson.checkins() for band in checkin.bands):
         word = words.mentions_harm(lesson.language, line)
         if word:
             found.append(

@@ -8,6 +8,7 @@ the bot refuses a course with any problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -106,10 +107,12 @@ class Checkin:
 
 @dataclass(frozen=True)
 class BranchPath:
-    """One branch of a lesson: the text and/or practice a learner gets for one earlier answer."""
+    """One branch of a lesson: the text, practice and/or check-in a learner gets for one
+    earlier answer (a check-in of the lesson's own kind, with its own words)."""
 
     text: str | None
     practice: str | None
+    checkin: Checkin | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,22 @@ class Lesson:
     def line_of(self, field: str) -> int:
         return self.lines.get(field, 1)
 
+    def checkin_for(self, answers: Mapping[str, str]) -> Checkin:
+        """The check-in a learner with these earlier answers is asked: their branch's own,
+        or the lesson's."""
+        if self.branch is not None:
+            path = self.branch.path_for(answers.get(self.branch.on))
+            if path is not None and path.checkin is not None:
+                return path.checkin
+        return self.checkin
+
+    def checkins(self) -> tuple[Checkin, ...]:
+        """Every check-in this lesson may ask: its own, then each branch's."""
+        own = (self.checkin,)
+        if self.branch is None:
+            return own
+        return own + tuple(path.checkin for _v, path in self.branch.paths if path.checkin)
+
     def looks_back(self) -> tuple[str, ...]:
         """Every earlier lesson whose answer this lesson needs to render: recalls, then branch."""
         ids = list(self.recall)
@@ -177,10 +196,14 @@ class Course:
                 return lesson
         return None
 
-    def feedback(self, language: str, lesson_id: str, value: str) -> str:
-        """The feedback line for an answer to a lesson's check-in, in `language`; "" if none."""
+    def feedback(
+        self, language: str, lesson_id: str, value: str, answers: Mapping[str, str] | None = None
+    ) -> str:
+        """The feedback line for an answer to a lesson's check-in, in `language`; "" if none.
+
+        `answers` (earlier lesson id -> answer) picks a branch's own check-in."""
         lesson = self.by_id(language, lesson_id)
-        return "" if lesson is None else lesson.checkin.feedback_for(value)
+        return "" if lesson is None else lesson.checkin_for(answers or {}).feedback_for(value)
 
     def leads_to_help(self, lesson_id: str, value: str) -> bool:
         """Whether this answer says the learner is being harmed (an option with `helplines`):
@@ -193,7 +216,7 @@ class Course:
     def accepts(self, lesson_id: str, value: str) -> bool:
         """Whether `value` is one of the lesson's check-in answers (the same in every language)."""
         lesson = self.by_id(LANGUAGES[0], lesson_id)
-        return lesson is not None and value in lesson.checkin.values()
+        return lesson is not None and any(value in c.values() for c in lesson.checkins())
 
 
 class CourseError(Exception):
@@ -352,9 +375,18 @@ def _read_branch(
     parsed: list[tuple[str, BranchPath]] = []
     for value, body in paths.items():
         where = lines.get(f"branch.paths.{value}", line)
-        if not isinstance(body, dict) or not body or set(body) - {"text", "practice"}:
-            problems.append(Problem(path, where, f"branch path {value!r}: text and/or practice"))
+        if not isinstance(body, dict) or not body or set(body) - {"text", "practice", "checkin"}:
+            problems.append(
+                Problem(path, where, f"branch path {value!r}: text, practice and/or checkin")
+            )
             continue
+        checkin = None
+        if "checkin" in body:
+            checkin = _read_checkin(
+                path, body["checkin"], lines, problems, prefix=f"branch.paths.{value}.checkin"
+            )
+            if checkin is None:
+                continue
         texts = {field: body.get(field) for field in ("text", "practice")}
         if any(v is not None and (not isinstance(v, str) or not v.strip()) for v in texts.values()):
             problems.append(Problem(path, where, f"branch path {value!r}: empty text"))
@@ -366,6 +398,7 @@ def _read_branch(
                 BranchPath(
                     unwrap(text) if isinstance(text, str) else None,
                     unwrap(practice) if isinstance(practice, str) else None,
+                    checkin,
                 ),
             )
         )
@@ -373,9 +406,15 @@ def _read_branch(
 
 
 def _read_checkin(
-    path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
+    path: Path,
+    raw: object,
+    lines: dict[str, int],
+    problems: list[Problem],
+    *,
+    prefix: str = "checkin",
 ) -> Checkin | None:
-    line = lines.get("checkin", 1)
+    """A check-in: the lesson's own (`checkin`), or a branch path's (`prefix` names it)."""
+    line = lines.get(prefix, 1)
     if not isinstance(raw, dict):
         problems.append(Problem(path, line, "checkin: needs kind and question"))
         return None
@@ -395,7 +434,7 @@ def _read_checkin(
         if low.strip().casefold() == high.strip().casefold():
             problems.append(Problem(path, line, "a scale's `low` and `high` labels must differ"))
             return None
-        bands = _read_bands(path, raw.get("feedback"), lines, problems)
+        bands = _read_bands(path, raw.get("feedback"), lines, problems, prefix=prefix)
         if bands is None:
             return None
         return Checkin("scale", question.strip(), low=low.strip(), high=high.strip(), bands=bands)
@@ -408,7 +447,7 @@ def _read_checkin(
             return None
         parsed: list[Option] = []
         for number, option in enumerate(options):
-            where = lines.get(f"checkin.options.{number}", line)
+            where = lines.get(f"{prefix}.options.{number}", line)
             value = option.get("value") if isinstance(option, dict) else None
             label = option.get("label") if isinstance(option, dict) else None
             feedback = option.get("feedback") if isinstance(option, dict) else None
@@ -442,10 +481,10 @@ def _read_checkin(
 
 
 def _read_bands(
-    path: Path, raw: object, lines: dict[str, int], problems: list[Problem]
+    path: Path, raw: object, lines: dict[str, int], problems: list[Problem], *, prefix: str
 ) -> tuple[tuple[str, str], ...] | None:
     """A scale's feedback: exactly one line for each band 1-2, 3 and 4-5."""
-    where = lines.get("checkin.feedback", lines.get("checkin", 1))
+    where = lines.get(f"{prefix}.feedback", lines.get(prefix, 1))
     if not isinstance(raw, dict):
         problems.append(
             Problem(path, where, f"a scale needs feedback for bands {', '.join(BANDS)}")
@@ -601,12 +640,17 @@ def _look_back_problems(lesson: Lesson, by_id: dict[str, Lesson]) -> list[Proble
     return found
 
 
-def _branch_shape(lesson: Lesson) -> tuple[str, tuple[tuple[str, bool, bool], ...]] | None:
+def _branch_shape(lesson: Lesson) -> tuple[str, tuple[tuple[object, ...], ...]] | None:
     """What must agree across languages: the lesson read, the values, which parts change."""
     if lesson.branch is None:
         return None
     return lesson.branch.on, tuple(
-        (value, path.text is not None, path.practice is not None)
+        (
+            value,
+            path.text is not None,
+            path.practice is not None,
+            (path.checkin.kind, path.checkin.values()) if path.checkin else None,
+        )
         for value, path in lesson.branch.paths
     )
 

@@ -123,7 +123,7 @@ class Renderer:
             lesson=lesson,
             text=text,
             practice=practice,
-            recalled=self._recalled(lesson, {k: v for k, v in answers.items() if k not in private}),
+            recalled=self._recalled(lesson, answers, private),
             helplines=(
                 helpline_lines(timezone, lesson.language)
                 if lesson.helplines or lesson.safety
@@ -131,22 +131,27 @@ class Renderer:
             ),
             total=self.course.length,
         ).strip()
-        checkin_html = checkin_frame.render(checkin=lesson.checkin).strip()
-        if lesson.checkin.kind == "scale":
-            options = tuple((value, value) for value in lesson.checkin.values())
+        checkin = lesson.checkin_for(answers)  # a branch may ask its own
+        checkin_html = checkin_frame.render(checkin=checkin).strip()
+        if checkin.kind == "scale":
+            options = tuple((value, value) for value in checkin.values())
         else:
-            options = tuple((option.label, option.value) for option in lesson.checkin.options)
-        return RenderedLesson(lesson.id, lesson_html, checkin_html, lesson.checkin.kind, options)
+            options = tuple((option.label, option.value) for option in checkin.options)
+        return RenderedLesson(lesson.id, lesson_html, checkin_html, checkin.kind, options)
 
-    def _recalled(self, lesson: Lesson, answers: Mapping[str, str]) -> list[Recalled]:
-        """The learner's earlier answers this lesson shows, in its order; missing ones skipped."""
+    def _recalled(
+        self, lesson: Lesson, answers: Mapping[str, str], private: Collection[str]
+    ) -> list[Recalled]:
+        """The learner's earlier answers this lesson shows, in its order; missing and
+        private ones skipped (a private one still says which branch's words to read)."""
         limit = RECALL_LIMIT if len(lesson.recall) <= 1 else REVIEW_LIMIT
         shown = []
         for lesson_id in lesson.recall:
             earlier = self.course.by_id(lesson.language, lesson_id)
             answer = answers.get(lesson_id)
-            if earlier is None or answer is None or not answer.strip():
+            if earlier is None or answer is None or not answer.strip() or lesson_id in private:
                 continue
-            words = earlier.checkin.label_for(answer) if earlier.checkin.values() else answer
+            asked = earlier.checkin_for(answers)  # the branch's own check-in, if it had one
+            words = asked.label_for(answer) if asked.values() else answer
             shown.append(Recalled(earlier.title, _cut(words.strip(), limit)))
         return shown

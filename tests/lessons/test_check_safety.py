@@ -52,3 +52,23 @@ def test_broken_safety_files_are_named(broken: Path):
     found = problems(broken)
     assert any("words-nl.yaml:0: crisis phrase 'Zelfdoding!'" in p for p in found)
     assert any("for 'sorrow': one of" in p for p in found)
+
+
+def test_a_path_for_someone_being_hurt_needs_its_own_check_in_of_the_lessons_kind(
+    broken: Path,
+):
+    path = broken / "en" / "22-forgiveness-3.yaml"
+    edit(path, "      checkin:\n        kind: scale\n", "      checkin:\n        kind: text\n")
+    found = problems(broken)
+    assert any(
+        "22-forgiveness-3.yaml" in p and "its check-in must be a scale, as the lesson's" in p
+        for p in found
+    )
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      checkin:\n        kind: text\n")
+    end = text.index("\ntext: |")
+    path.write_text(text[:start] + text[end + 1 :], encoding="utf-8")
+    assert any(
+        "en/22-forgiveness-3.yaml" in p and "give it its own `checkin`" in p
+        for p in problems(broken)
+    )

@@ -165,3 +165,17 @@ def test_feedback_comes_per_option_and_per_band():
     assert len({low, mid, high}) == 3 and course.feedback("en", "empathy-1", "1") == low
     assert course.feedback("en", "empathy-3", "x") == ""
     assert course.feedback("en", "no-such-lesson", "1") == ""
+
+
+def test_a_branch_asks_its_own_check_in_and_its_answers_are_accepted(renderer: Renderer):
+    lesson = renderer.course.by_id("en", "forgiveness-3")
+    assert lesson is not None and lesson.branch is not None
+    own = lesson.checkin_for({"forgiveness-1": "hurting-me"})
+    assert own is not lesson.checkin and own.kind == lesson.checkin.kind
+    rendered = renderer.render(lesson, name="Sam", answers={"forgiveness-1": "hurting-me"})
+    assert own.question in rendered.checkin_html
+    assert lesson.checkin.question not in rendered.checkin_html
+    others = renderer.render(lesson, name="Sam", answers={"forgiveness-1": "small-hurt"})
+    assert lesson.checkin.question in others.checkin_html
+    feedback = renderer.course.feedback("en", "forgiveness-3", "5", {"forgiveness-1": "hurting-me"})
+    assert feedback == own.feedback_for("5") != lesson.checkin.feedback_for("5")

@@ -50,8 +50,9 @@ async def answer_button(
     metrics.answer_recorded()
     await query.answer()
     await clear_buttons(update)
-    label = _label(svc, learner.language, outcome.lesson_id, value)
-    feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value)
+    answers = await _branch_answers(svc, learner, outcome.lesson_id)
+    label = _label(svc, learner.language, outcome.lesson_id, value, answers)
+    feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value, answers)
     if svc.course.leads_to_help(outcome.lesson_id or "", value):
         # "Someone is hurting me now": care and where to turn, never a streak.
         metrics.safety_reply("abuse")
@@ -69,11 +70,33 @@ async def answer_button(
         + say(
             learner.language,
             "answer-recorded",
-            streak=streak_line(learner.language, outcome.streaks),
+            streak=_streak(svc, learner, outcome, answers),
         )
         + _finished_line(svc, learner, outcome),
     )
     await _welcome_back(update, context, learner, outcome)
+
+
+async def _branch_answers(
+    svc: Services, learner: LearnerView, lesson_id: str | None
+) -> dict[str, str]:
+    """The learner's answer to the earlier lesson this one branches on, if it branches:
+    a branch may ask its own check-in (its feedback and labels are the branch's)."""
+    lesson = svc.course.by_id(learner.language, lesson_id or "")
+    if lesson is None or lesson.branch is None:
+        return {}
+    answers, _private = await svc.repo.recalled_answers(learner.id, [lesson.branch.on])
+    return answers
+
+
+def _streak(
+    svc: Services, learner: LearnerView, outcome: AnswerOutcome, answers: dict[str, str]
+) -> str:
+    """The streak line, except on the path of a learner who said someone is hurting them:
+    their days are not a game to keep up (the streak still counts, unseen)."""
+    if any(svc.course.leads_to_help(lesson_id, value) for lesson_id, value in answers.items()):
+        return ""
+    return streak_line(learner.language, outcome.streaks)
 
 
 def _finished_line(svc: Services, learner: LearnerView, outcome: AnswerOutcome) -> str:
@@ -112,11 +135,13 @@ async def _welcome_back(
     await reply(update, say(learner.language, "back-by-answer", next=line))
 
 
-def _label(svc: Services, language: str, lesson_id: str | None, value: str) -> str:
+def _label(
+    svc: Services, language: str, lesson_id: str | None, value: str, answers: dict[str, str]
+) -> str:
     """The button's own words for the answer, to echo back; the value itself for a scale."""
     lesson = svc.course.by_id(language, lesson_id or "")
     if lesson is not None:
-        for option in lesson.checkin.options:
+        for option in lesson.checkin_for(answers).options:
             if option.value == value:
                 return option.label
     return value
@@ -146,12 +171,13 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
     outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
     if outcome.status == "recorded":
         metrics.answer_recorded()
+        answers = await _branch_answers(svc, learner, outcome.lesson_id)
         await reply(
             update,
             say(
                 learner.language,
                 "answer-recorded-text",
-                streak=streak_line(learner.language, outcome.streaks),
+                streak=_streak(svc, learner, outcome, answers),
             )
             + _finished_line(svc, learner, outcome),
         )
