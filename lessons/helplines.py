@@ -51,6 +51,7 @@ class Purpose(StrEnum):
 
 
 REQUIRED = (Purpose.EMERGENCY, Purpose.SUICIDE, Purpose.ABUSE)
+COUNTRY_FIELDS = frozenset({"called", "aliases", "zones", "zone_prefixes", "lines"})
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def read_helplines(path: Path = HELPLINES_FILE) -> tuple[HelplineTable, list[str
         if not isinstance(raw, dict):
             problems.append(f"{where}: needs zones and lines")
             continue
+        for field in sorted(set(raw) - COUNTRY_FIELDS):
+            problems.append(f"{where}: unknown field {field!r}")
         country_zones = raw.get("zones") or []
         for zone in country_zones:
             if zone not in zones:

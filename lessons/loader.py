@@ -46,7 +46,7 @@ LESSON_FIELDS = frozenset(
     }
 )
 OPTION_FIELDS = frozenset({"value", "label", "feedback", "helplines"})
-# Six keys plus "something else" is the longest choice a lesson needs; more buttons than
+# Five keys and "something else", or five answers and "not today": more buttons than
 # that do not fit a phone's screen under the lesson.
 MAX_OPTIONS = 6
 

@@ -125,11 +125,14 @@ def test_a_country_by_code_or_alias_in_any_case():
 
 def test_the_checker_names_a_country_without_an_abuse_line_and_a_wrong_zone(tmp_path: Path):
     text = HELPLINES_FILE.read_text(encoding="utf-8")
-    broken = text.replace("for: [abuse]", "for: [talk]").replace(
-        "zones: [America/Paramaribo]", "zones: [America/Atlantis]"
+    broken = (
+        text.replace("for: [abuse]", "for: [talk]")
+        .replace("zones: [America/Paramaribo]", "zones: [America/Atlantis]")
+        .replace("    zones: [Europe/Dublin, Eire]", "    zone: [Europe/Dublin, Eire]")
     )
     path = tmp_path / "helplines.yaml"
     path.write_text(broken, encoding="utf-8")
     _table, problems = read_helplines(path)
     assert any("NL: no line for abuse" in problem for problem in problems)
     assert any("'America/Atlantis' is not an IANA time zone" in p for p in problems)
+    assert any("IE: unknown field 'zone'" in p for p in problems)
