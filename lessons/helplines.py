@@ -51,7 +51,7 @@ class Purpose(StrEnum):
 
 
 REQUIRED = (Purpose.EMERGENCY, Purpose.SUICIDE, Purpose.ABUSE)
-COUNTRY_FIELDS = frozenset({"called", "aliases", "zones", "zone_prefixes", "lines"})
+COUNTRY_FIELDS = frozenset({"called", "aliases", "short", "zones", "zone_prefixes", "lines"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class Helpline:
 class Country:
     code: str
     called: dict[str, str]  # its name in a sentence, per language: "the Netherlands"
+    short: str  # how /sos writes it: its code, or "UK" for GB
     aliases: tuple[str, ...]
     zones: frozenset[str]
     zone_prefixes: tuple[str, ...]
@@ -179,6 +180,7 @@ def read_helplines(path: Path = HELPLINES_FILE) -> tuple[HelplineTable, list[str
             Country(
                 str(code),
                 _words(where, "called", raw.get("called"), problems),
+                str(raw.get("short") or code),
                 tuple(str(alias) for alias in raw.get("aliases") or ()),
                 frozenset(country_zones),
                 tuple(raw.get("zone_prefixes") or ()),

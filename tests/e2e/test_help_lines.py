@@ -18,7 +18,7 @@ async def test_an_amsterdam_learner_sees_help_lines_on_day_one_and_in_help(
     await bridges.press(ans, "Ja, stuur maar meteen")
     day_one = ans.inbox[-1].text
     assert "Dag 1 van" in day_one
-    assert "113 Zelfmoordpreventie: 113 of 0800-0113" in day_one
+    assert "113 Zelfmoordpreventie: 0800-0113 (gratis) of 113" in day_one
     assert "Veilig Thuis: 0800-2000" in day_one
     await bridges.say(ans, "/help")
     assert "113 Zelfmoordpreventie" in ans.last.text

@@ -113,8 +113,7 @@ async def sos(update: Update, context: Context) -> None:
     learner = await _learner(update, context)
     language = language_of(update, learner)
     table = helpline_table()
-    # How a person writes the country: /sos UK, not GB.
-    others = ", ".join(f"/sos {(c.aliases or (c.code,))[0]}" for c in table.countries)
+    others = ", ".join(f"/sos {country.short}" for country in table.countries)
     own = table.country_for(learner.timezone if learner else None)
     given = " ".join(command_args(context))[:40]
     chosen = table.country(given) if given else None
