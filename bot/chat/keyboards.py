@@ -82,6 +82,20 @@ def times() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(_rows(buttons, 4))
 
 
+def time_guesses(action: str, values: list[str]) -> InlineKeyboardMarkup:
+    """ "Did you mean 07:00 or 19:00?": one button per time, carrying `action`'s data."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    value, callback_data=callbacks.pack(action, value.replace(":", ""))
+                )
+                for value in values
+            ]
+        ]
+    )
+
+
 def _choices(language: str, *choices: tuple[str, str]) -> InlineKeyboardMarkup:
     """One button per row, each a (text id, callback action) pair."""
     get = texts().get

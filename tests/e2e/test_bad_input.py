@@ -16,7 +16,7 @@ from tests.e2e.harness import Bridges
     ("command", "expected"),
     [
         ("/time 25:00", "“25:00” isn't a time I can use"),
-        ("/time noon", "for example /time 07:30"),
+        ("/time lunchtime", "for example /time 07:30"),
         ("/timezone Mars/Olympus", "I don't know the place or time zone “Mars/Olympus”"),
         ("/timezone <b>&</b>", "I don't know the place or time zone “<b>&</b>”"),
         ("/language fr", "/language nl or /language en"),

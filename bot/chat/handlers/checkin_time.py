@@ -20,7 +20,7 @@ from bot.chat.handlers.common import (
     say,
     with_lesson_note,
 )
-from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
+from bot.chat.handlers.time_words import heard_time
 from scheduler.onboarding import BY_STEP
 from scheduler.states import Step
 from storage.views import LearnerView
@@ -61,13 +61,16 @@ async def apply_checkin_time(
     if typed.strip().lower() in OFF:
         value = None
     else:
-        try:
-            value = format_daily_time(parse_daily_time(typed))
-        except InvalidDailyTime:
-            await reply(
-                update, say(learner.language, "error-checkin-time", given=typed.strip()[:32])
-            )
-            return False
+        heard = await heard_time(
+            update,
+            learner.language,
+            typed,
+            action=callbacks.CHECKIN_TIME,
+            error_id="error-checkin-time",
+        )
+        if heard.value is None:
+            return heard.asked
+        value = heard.value
     svc = context.services
     after = await svc.repo.set_checkin_time(learner.id, value, svc.clock())
     if after is None:

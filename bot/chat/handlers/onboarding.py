@@ -27,8 +27,8 @@ from bot.chat.handlers.common import (
     say,
     with_lesson_note,
 )
+from bot.chat.handlers.time_words import heard_time
 from bot.chat.texts import LANGUAGES, language_for
-from scheduler.due import InvalidDailyTime, format_daily_time, parse_daily_time
 from scheduler.onboarding import BY_STEP
 from scheduler.places import find_place, zone_at
 from scheduler.states import Step
@@ -163,11 +163,12 @@ async def location(update: Update, context: Context, learner: LearnerView) -> No
 
 async def apply_time(update: Update, context: Context, learner: LearnerView, typed: str) -> bool:
     """Store a daily time the learner chose or typed; False (after a kind reply) if impossible."""
-    try:
-        value = format_daily_time(parse_daily_time(typed))
-    except InvalidDailyTime:
-        await reply(update, say(learner.language, "error-time", given=typed.strip()[:32]))
-        return False
+    heard = await heard_time(
+        update, learner.language, typed, action=callbacks.TIME, error_id="error-time"
+    )
+    if heard.value is None:
+        return heard.asked  # asked "did you mean": the tap sets it, nothing to ask again
+    value = heard.value
     svc = context.services
     after = await svc.repo.set_daily_time(learner.id, value, svc.clock())
     if after is not None:

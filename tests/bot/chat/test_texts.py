@@ -41,6 +41,8 @@ SAMPLE = {
     "helplines": ("Samaritans: 116 123 (free, day and night)", "<b>&"),
     "country": "the United Kingdom <&>",
     "others": "/sos NL, /sos BE",
+    "first": "07:00",
+    "second": "19:00",
 }
 
 
