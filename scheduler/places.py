@@ -1,4 +1,5 @@
-"""Time zones as people say them: "amsterdam", "Den Haag", "brussel", "new york", a location.
+"""Time zones as people say them: "amsterdam", "Den Haag", "brussel", "new york", "UTC+1",
+a location.
 
 Pure lookups, no I/O beyond the zone database and timezonefinder's bundled
 data. A typed name is tried as an IANA zone, then as a city or country we
@@ -10,6 +11,7 @@ as a "did you mean" suggestion, never as an answer.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +35,8 @@ PLACES: dict[str, str] = {
     "holland": "Europe/Amsterdam",
     "den haag": "Europe/Amsterdam",
     "the hague": "Europe/Amsterdam",
+    "hague": "Europe/Amsterdam",
+    "haag": "Europe/Amsterdam",
     "s gravenhage": "Europe/Amsterdam",
     "rotterdam": "Europe/Amsterdam",
     "utrecht": "Europe/Amsterdam",
@@ -168,10 +172,66 @@ PLACES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Place:
-    """What a typed place name came to: a zone, and whether it is sure or only a suggestion."""
+    """What a typed place name came to: a zone, and whether it is sure or only a suggestion.
+
+    `fixed`: a UTC offset ("UTC+1", "GMT-5"), which never moves for summer time; the
+    bot says so and suggests a city (`city`, a zone that does move) where it knows one."""
 
     zone: str
     sure: bool
+    fixed: bool = False
+    city: str | None = None
+
+
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?:[:.]?(\d{2}))?$")
+# A city for the whole-hour offsets people in our countries most often type.
+OFFSET_CITIES = {
+    0: "Europe/London",
+    1: "Europe/Amsterdam",
+    2: "Europe/Athens",
+    -3: "America/Paramaribo",
+    -5: "America/New_York",
+    -6: "America/Chicago",
+    -7: "America/Denver",
+    -8: "America/Los_Angeles",
+    8: "Asia/Shanghai",
+    9: "Asia/Tokyo",
+}
+# Offsets with minutes have no fixed zone in the database: the city that keeps them.
+HALF_OFFSETS = {
+    (5, 30): "Asia/Kolkata",
+    (5, 45): "Asia/Kathmandu",
+    (3, 30): "Asia/Tehran",
+    (9, 30): "Australia/Darwin",
+    (-3, -30): "America/St_Johns",
+}
+
+
+def fixed_offset(text: str) -> Place | None:
+    """ "UTC+1", "GMT -5", "+02:00", "utc+5:30": a fixed-offset zone (Etc/GMT-1 is UTC+1,
+    the database's signs are reversed), or a city's zone for an offset with minutes."""
+    match = _OFFSET.match(" ".join(text.lower().split()))
+    if match is None:
+        return None
+    sign = -1 if match.group(1) == "-" else 1
+    hours, minutes = int(match.group(2)), int(match.group(3) or 0)
+    if minutes:
+        city = HALF_OFFSETS.get((sign * hours, sign * minutes))
+        return Place(city, sure=False) if city else None
+    if hours > 14 or (sign < 0 and hours > 12):
+        return None
+    if hours == 0:
+        return Place("Etc/UTC", sure=True, fixed=True, city=OFFSET_CITIES[0])
+    zone = f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
+    return Place(zone, sure=True, fixed=True, city=OFFSET_CITIES.get(sign * hours))
+
+
+def offset_label(zone: str) -> str:
+    """How a person reads a fixed-offset zone: Etc/GMT-1 is "UTC+1"; any other zone as is."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", zone)
+    if match is None:
+        return "UTC" if zone in ("Etc/UTC", "Etc/GMT", "UTC") else zone
+    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
 
 
 def _key(text: str) -> str:
@@ -197,6 +257,8 @@ def _names() -> dict[str, str]:
 
 def find_place(text: str) -> Place | None:
     """The zone a learner meant by `text`: sure, a "did you mean" suggestion, or None."""
+    if (offset := fixed_offset(text)) is not None:
+        return offset
     try:
         return Place(resolve_zone(text), sure=True)
     except UnknownTimeZone:

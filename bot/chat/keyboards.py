@@ -8,6 +8,7 @@ from bot.chat import callbacks
 from bot.chat.texts import texts
 from lessons.render import RenderedLesson
 from scheduler.checkin_time import EVENING, HOUR
+from scheduler.places import offset_label
 
 # Offered as buttons during onboarding; any other IANA zone can be typed.
 COMMON_ZONES = (
@@ -46,7 +47,7 @@ def languages(preferred: str | None = None) -> InlineKeyboardMarkup:
 
 def zone_suggestion(language: str, zone: str) -> InlineKeyboardMarkup:
     """ "Did you mean …?": one button that takes the suggested zone."""
-    label = texts().get(language, "button-zone-yes", zone=zone)
+    label = texts().get(language, "button-zone-yes", zone=offset_label(zone))
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=callbacks.pack(callbacks.ZONE, zone))]]
     )

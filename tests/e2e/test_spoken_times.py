@@ -46,3 +46,16 @@ async def test_dutch_times_during_sign_up_and_after(bridges: Bridges, sandbox: S
     assert any("20:00" in m.text for m in ans.inbox[-3:])
     await bridges.say(ans, "/reflect kwart voor tien 's avonds")
     assert any("21:45" in m.text for m in ans.inbox[-3:])
+
+
+async def test_a_utc_offset_is_taken_with_a_word_about_summer_time(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    await bridges.say(alex, "/timezone UTC+1")
+    shown = "\n".join(m.text for m in alex.inbox[-2:])
+    assert "Time zone set to UTC+1." in shown
+    assert "does not follow summer time" in shown and "/timezone Amsterdam" in shown
+    await bridges.say(alex, "/timezone hague")
+    assert any("Time zone set to Europe/Amsterdam." in m.text for m in alex.inbox[-2:])

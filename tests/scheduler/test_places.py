@@ -3,12 +3,15 @@ suggestion, and a shared location resolved offline."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.due import _zone_names
-from scheduler.places import Place, find_place, zone_at
+from scheduler.places import Place, find_place, offset_label, zone_at
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,41 @@ def test_every_zone_name_is_sure_of_itself(zone: str):
 def test_any_text_gives_a_known_zone_or_nothing(text: str):
     place = find_place(text)
     assert place is None or place.zone in _zone_names().values()
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone", "label"),
+    [
+        ("UTC+1", "Etc/GMT-1", "UTC+1"),
+        ("gmt-5", "Etc/GMT+5", "UTC-5"),
+        ("+02:00", "Etc/GMT-2", "UTC+2"),
+        ("UTC +14", "Etc/GMT-14", "UTC+14"),
+        ("utc+0", "Etc/UTC", "UTC"),
+    ],
+)
+def test_a_utc_offset_is_a_fixed_zone_with_a_city_that_follows_summer_time(
+    typed: str, zone: str, label: str
+):
+    place = find_place(typed)
+    assert place is not None and place.sure and place.fixed
+    assert place.zone == zone and offset_label(place.zone) == label
+
+
+def test_an_offset_with_minutes_suggests_the_city_that_keeps_it():
+    assert find_place("UTC+5:30") == Place("Asia/Kolkata", sure=False)
+    assert find_place("UTC+15") is None and find_place("GMT-13") is None
+
+
+@given(st.integers(-12, 14))
+def test_every_whole_offset_round_trips(hours: int):
+    typed = f"UTC{'+' if hours >= 0 else '-'}{abs(hours)}"
+    place = find_place(typed)
+    assert place is not None and place.fixed
+    offset = datetime(2026, 7, 1, tzinfo=ZoneInfo(place.zone)).utcoffset()
+    assert offset == timedelta(hours=hours)
+    assert offset_label(place.zone) == ("UTC" if hours == 0 else typed)
+
+
+@pytest.mark.parametrize("typed", ["hague", "The Hague", "'s-Gravenhage", "Den Haag", "haag"])
+def test_the_hague_however_it_is_written(typed: str):
+    assert find_place(typed) == Place("Europe/Amsterdam", sure=True)

@@ -30,7 +30,7 @@ from bot.chat.handlers.common import (
 from bot.chat.handlers.time_words import heard_time
 from bot.chat.texts import LANGUAGES, language_for
 from scheduler.onboarding import BY_STEP
-from scheduler.places import find_place, zone_at
+from scheduler.places import Place, find_place, offset_label, zone_at
 from scheduler.states import Step
 from storage.views import LearnerView
 
@@ -58,7 +58,10 @@ async def continue_onboarding(update: Update, learner: LearnerView) -> None:
         await reply(
             update,
             say(
-                learner.language, "onboarding-done", time=learner.daily_time, zone=learner.timezone
+                learner.language,
+                "onboarding-done",
+                time=learner.daily_time,
+                zone=offset_label(learner.timezone or ""),
             ),
             keyboards.first_lesson(learner.language),
         )
@@ -89,7 +92,7 @@ async def start(update: Update, context: Context) -> None:
             "welcome-back",
             name=learner.first_name,
             time=learner.daily_time,
-            zone=learner.timezone,
+            zone=offset_label(learner.timezone or ""),
             lesson=min(learner.next_lesson, svc.course.length),
             total=svc.course.length,
         ),
@@ -135,17 +138,31 @@ async def apply_timezone(
             keyboards.zone_suggestion(learner.language, place.zone),
         )
         return True
-    await set_zone(update, context, learner, place.zone)
+    await set_zone(update, context, learner, place.zone, place=place)
     return True
 
 
-async def set_zone(update: Update, context: Context, learner: LearnerView, zone: str) -> None:
+async def set_zone(
+    update: Update,
+    context: Context,
+    learner: LearnerView,
+    zone: str,
+    *,
+    place: Place | None = None,
+) -> None:
+    """Store the zone and confirm it; a fixed UTC offset is confirmed with the warning that
+    it will not follow summer time, and a city that does."""
     svc = context.services
     after = await svc.repo.set_timezone(learner.id, zone, svc.clock())
-    if after is not None:
-        await _after_change(
-            update, context, learner, after, say(learner.language, "timezone-set", zone=zone)
+    if after is None:
+        return
+    confirmation = say(learner.language, "timezone-set", zone=offset_label(zone))
+    if place is not None and place.fixed:
+        city = place.city.rsplit("/", 1)[1].replace("_", " ") if place.city else ""
+        confirmation += "\n" + say(
+            learner.language, "timezone-fixed", zone=offset_label(zone), city=city
         )
+    await _after_change(update, context, learner, after, confirmation)
 
 
 async def location(update: Update, context: Context, learner: LearnerView) -> None:

@@ -42,6 +42,7 @@ SAMPLE = {
     "country": "the United Kingdom <&>",
     "others": "/sos NL, /sos BE",
     "first": "07:00",
+    "city": "Amsterdam",
     "second": "19:00",
 }
 
