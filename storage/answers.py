@@ -65,6 +65,17 @@ async def record_text_answer(
     return await _record(session, latest, text[:MAX_ANSWER_LENGTH], now, private=private)
 
 
+async def button_checkin(session: AsyncSession, learner_id: int) -> tuple[int, str] | None:
+    """(delivery id, lesson id) of the newest lesson when its check-in takes a tap and has
+    been asked: typed words may answer it as the tap would (bot/chat/handlers/checkin.py)."""
+    latest = await latest_delivery(session, learner_id, sent_only=True)
+    if latest is None or latest.id is None or latest.checkin_kind not in ("choice", "scale"):
+        return None
+    if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
+        return None  # the evening check-in has not been asked yet
+    return latest.id, latest.lesson_id
+
+
 async def _record(
     session: AsyncSession, delivery: Delivery, value: str, now: datetime, *, private: bool
 ) -> AnswerOutcome:

@@ -61,7 +61,7 @@ async def test_free_text_answers_a_text_checkin_and_hints_otherwise(
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)
     await bridges.say(alex, "just chatting")
-    assert "Tap one of the buttons above" in alex.last.text  # day 1's check-in takes buttons
+    assert "I couldn't tell which answer" in alex.last.text  # day 1's check-in takes buttons
     # Days 2 and 3: day 4 (empathy-3) asks for free text.
     for day in (3, 4, 5):
         await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))

@@ -12,20 +12,23 @@ from lessons.loader import Course
 from tests.e2e.harness import Bridges
 
 
-async def test_typed_text_while_buttons_show_is_told_to_tap_not_that_nothing_is_open(
+async def test_typed_words_under_buttons_are_the_tap_or_bring_the_choices_back(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex", language_code="en")
     await bridges.onboard(alex, time="08:00")  # day 1's check-in is a choice, in the lesson
     assert alex.last.buttons
-    for typed in ("yes I did", "4"):
-        await bridges.say(alex, typed)
-        assert "Tap one of the buttons above" in alex.last.text
-        assert "no open check-in" not in alex.last.text
+    await bridges.say(alex, "4")  # no option says 4: the choices come back, nothing is lost
+    assert "I couldn't tell which answer you meant" in alex.last.text
+    assert alex.last.button_labels() == ["Yes, I sent it", "I wrote it, didn't send it", "Not yet"]
+    assert "no open check-in" not in alex.last.text
+    await bridges.say(alex, "yes I did!")
+    assert "Your answer: Yes, I sent it" in alex.last.text
+    assert "🔥 1-day streak" in alex.last.text
     nora = sandbox.user(1002, "Nora", language_code="nl")
     await bridges.onboard(nora, time="08:00")
-    await bridges.say(nora, "ja hoor")
-    assert "Tik op een van de knoppen hierboven" in nora.last.text
+    await bridges.say(nora, "nog niet 🙈")
+    assert "Jouw antwoord: Nog niet" in nora.last.text
 
 
 async def test_an_evening_check_in_not_yet_asked_is_not_a_button_to_tap(

@@ -1,15 +1,18 @@
-"""Check-in answers: a button (scale or choice) or free text, counted once while open."""
+"""Check-in answers: a button (scale or choice), words typed for a button ("4", "not
+yet"), or free text; counted once while open."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.chat import callbacks
+from bot.chat import callbacks, keyboards
 from bot.chat.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
 from bot.chat.handlers.onboarding import typed_setting
 from bot.chat.handlers.safety import harm_lines
 from bot.chat.services import Services
 from bot.ops import metrics
+from lessons.render import RenderedLesson
+from lessons.typed_answers import typed_answer
 from scheduler.states import DueKind, Step
 from scheduler.streak import Streaks
 from storage.views import AnswerOutcome, LearnerView
@@ -47,9 +50,18 @@ async def answer_button(
         if outcome.status == "closed":
             await clear_buttons(update)
         return
-    metrics.answer_recorded()
     await query.answer()
     await clear_buttons(update)
+    await _answered(update, context, learner, outcome, value)
+
+
+async def _answered(
+    update: Update, context: Context, learner: LearnerView, outcome: AnswerOutcome, value: str
+) -> None:
+    """The reply to a recorded tap (or to words that stood for one): the answer, its
+    feedback, the streak; or, for "someone is hurting me now", the help lines instead."""
+    svc = context.services
+    metrics.answer_recorded()
     answers = await _branch_answers(svc, learner, outcome.lesson_id)
     label = _label(svc, learner.language, outcome.lesson_id, value, answers)
     feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value, answers)
@@ -75,6 +87,50 @@ async def answer_button(
         + _finished_line(svc, learner, outcome),
     )
     await _welcome_back(update, context, learner, outcome)
+
+
+async def _typed_for_a_tap(
+    update: Update, context: Context, learner: LearnerView, text: str
+) -> bool:
+    """Words typed under buttons: recorded as the tap they stand for ("4", "not yet", "ja")
+    with the tap's own reply; when they stand for none, the choices are shown again.
+    False when no check-in with buttons is open."""
+    svc = context.services
+    found = await svc.repo.button_checkin(learner.id)
+    if found is None:
+        return False
+    delivery_id, lesson_id = found
+    lesson = svc.course.by_id(learner.language, lesson_id)
+    if lesson is None:
+        return False
+    checkin = lesson.checkin_for(await _branch_answers(svc, learner, lesson_id))
+    value = typed_answer(checkin, text)
+    if value is None:
+        options = tuple((option.label, option.value) for option in checkin.options) or tuple(
+            (v, v) for v in checkin.values()
+        )
+        shown = RenderedLesson(lesson_id, "", "", checkin.kind, options)
+        await reply(
+            update,
+            say(learner.language, "hint-tap-or-type"),
+            keyboards.checkin(delivery_id, shown),
+        )
+        return True
+    outcome = await svc.repo.record_answer(
+        learner.id,
+        delivery_id,
+        value,
+        svc.clock(),
+        accepts=svc.course.accepts,
+        private=svc.course.leads_to_help,
+    )
+    if outcome.status == "recorded":
+        await _answered(update, context, learner, outcome, value)
+    elif outcome.status == "already":
+        await reply(update, say(learner.language, "hint-already-answered"))
+    else:
+        return False
+    return True
 
 
 async def _branch_answers(
@@ -184,6 +240,8 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
         await _welcome_back(update, context, learner, outcome)
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
+    elif await _typed_for_a_tap(update, context, learner, text):
+        return
     elif await _buttons_showing(svc, learner):
         await reply(update, say(learner.language, "hint-tap-buttons"))
     else:

@@ -1,0 +1,31 @@
+"""Typed words for a tap, end to end: "4" under day 2's scale is recorded as the tap
+would be, with the same feedback and streak, and counts once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.tools.sandbox import Sandbox
+from lessons.loader import Course
+from tests.e2e.harness import Bridges
+
+
+async def test_a_typed_number_under_a_scale_is_the_tap(
+    bridges: Bridges, sandbox: Sandbox, course: Course
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    await bridges.say(alex, "not yet")  # day 1: a choice
+    assert "Your answer: Not yet" in alex.last.text
+    await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a 1-5 scale
+    day2 = course.lesson("en", 2)
+    assert day2.checkin.kind == "scale"
+    await bridges.say(alex, "4")
+    reply = alex.last.text
+    assert "Your answer: 4" in reply
+    assert day2.checkin.feedback_for("4") in reply
+    assert "🔥 2-day streak" in reply
+    await bridges.say(alex, "5")  # already answered: kept once, said kindly
+    assert "already answered" in alex.last.text
+    await bridges.say(alex, "/progress")
+    assert any("Answers given: 2" in m.text for m in alex.inbox[-2:])
