@@ -83,7 +83,8 @@ async def _record(
 
     A private answer (it spoke of crisis or abuse) is never shown back in a later
     lesson, and it does not end a pause that silence started: the reply to it offers
-    /pause, and lessons must not start again behind the learner's back."""
+    /pause, and lessons must not start again behind the learner's back. It puts the
+    learner in care (`note_care`); a learner in care gives only private answers."""
     assert delivery.id is not None
     answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
     if answered.first() is not None:
@@ -91,6 +92,10 @@ async def _record(
     latest = await latest_delivery(session, delivery.learner_id, sent_only=True)
     if latest is None or latest.id != delivery.id:
         return AnswerOutcome("closed", delivery.lesson_id)
+    learner = await session.get(Learner, delivery.learner_id)
+    in_care = private or (learner is not None and learner.care_since is not None)
+    if private:
+        await note_care(session, delivery.learner_id, now)
     try:
         async with session.begin_nested():
             session.add(
@@ -99,14 +104,21 @@ async def _record(
                     learner_id=delivery.learner_id,
                     value=value,
                     answered_at=now,
-                    private=private,
+                    private=in_care,
                 )
             )
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
     streaks = await _streaks(session, delivery.learner_id)
     resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
-    return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed)
+    return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed, in_care=in_care)
+
+
+async def note_care(session: AsyncSession, learner_id: int, now: datetime) -> None:
+    """The learner told Bridges of crisis or harm: from now on, care (see `care_since`)."""
+    learner = await session.get(Learner, learner_id)
+    if learner is not None and learner.care_since is None:
+        learner.care_since = now
 
 
 async def _back_from_silence(session: AsyncSession, learner_id: int, now: datetime) -> bool:

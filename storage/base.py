@@ -65,6 +65,7 @@ def view(learner: Learner) -> LearnerView:
         auto_paused=learner.paused_since is not None
         and learner.paused_since == learner.auto_paused_at,
         due_kind=learner.due_kind,
+        in_care=learner.care_since is not None,
     )
 
 

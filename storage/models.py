@@ -67,6 +67,10 @@ class Learner(SQLModel, table=True):
     )
     # The evening check-in's local time (``HH:MM``); NULL sends it with the lesson.
     checkin_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    # Care: when the learner first told Bridges of crisis or of being harmed (a caught
+    # message, or "someone is hurting me now"). From then on no streak is shown to them
+    # and their answers are kept private (never shown back in a later lesson).
+    care_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # When silence last paused the learner (auto-pause); kept after they come back, so
     # only lessons after it count as silence. Paused by silence while paused_since equals it.
     auto_paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

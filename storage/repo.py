@@ -247,6 +247,10 @@ class Repo:
         async with self._sessions.begin() as session:
             return await answers.record_text_answer(session, learner_id, text, now, private=private)
 
+    async def note_care(self, learner_id: int, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await answers.note_care(session, learner_id, now)
+
     async def button_checkin(self, learner_id: int) -> tuple[int, str] | None:
         async with self._reads() as session:
             return await answers.button_checkin(session, learner_id)

@@ -76,13 +76,16 @@ async def weeks(session: AsyncSession, due: Sequence[DueLearner]) -> dict[int, L
             .where(col(Delivery.learner_id).in_(ids), Delivery.state != DeliveryState.FAILED)
         )
     ).all()
-    back = dict(
-        (
-            await session.exec(
-                select(col(Learner.id), col(Learner.auto_paused_at)).where(col(Learner.id).in_(ids))
+    learners = (
+        await session.exec(
+            select(col(Learner.id), col(Learner.auto_paused_at), col(Learner.care_since)).where(
+                col(Learner.id).in_(ids)
             )
-        ).all()
-    )
+        )
+    ).all()
+    back = {learner_id: since for learner_id, since, _care in learners}
+    # In care (they told Bridges of crisis or harm), no streak is mentioned to them.
+    in_care = {learner_id for learner_id, _since, care in learners if care is not None}
     days: dict[int, list[LessonDay]] = defaultdict(list)
     recent: dict[int, list[LessonDay]] = defaultdict(list)
     for learner_id, day, claimed_at, answer_id in rows:
@@ -98,7 +101,7 @@ async def weeks(session: AsyncSession, due: Sequence[DueLearner]) -> dict[int, L
         newest = max((entry.day for entry in history), default=None)
         found[learner_id] = LearnerWeek(
             silent=apply_freezes(recent[learner_id]).silent,
-            freeze_used=newest is not None and newest in week.frozen,
+            freeze_used=newest is not None and newest in week.frozen and learner_id not in in_care,
             streak=week.current,
         )
     return found

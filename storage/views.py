@@ -28,6 +28,7 @@ class LearnerView:
     freezes: int = 0  # streak freezes held (filled in by progress)
     auto_paused: bool = False  # paused by silence: any answer brings them back
     due_kind: str = "lesson"  # what `next_due_at` is for (scheduler.states.DueKind)
+    in_care: bool = False  # told Bridges of crisis or harm: no streak is shown to them
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_since is not None and (
@@ -52,12 +53,15 @@ class AnswerOutcome:
     """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`.
 
     `resumed`: the answer brought back a learner whom silence had paused.
+    `in_care`: the learner told Bridges of crisis or harm (storage/models.py
+    `care_since`): the reply shows no streak.
     """
 
     status: AnswerStatus
     lesson_id: str | None = None
     streaks: Streaks = field(default_factory=lambda: Streaks(0, 0))
     resumed: bool = False
+    in_care: bool = False
 
 
 @dataclass(frozen=True)

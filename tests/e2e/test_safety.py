@@ -217,20 +217,39 @@ async def test_care_goes_out_when_the_database_fails(
     assert "findahelpline.com" in reply  # no zone could be read: the neutral lines
 
 
-async def test_caught_words_are_kept_but_never_shown_back_in_a_later_lesson(
+async def test_after_a_disclosure_answers_are_kept_private_and_no_streak_is_shown(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex)
-    await _to_the_text_checkin(bridges)  # day 4: empathy-3, free text
+    await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a scale
+    await bridges.press(alex, "4")  # before: shown back as usual
+    for day in (4, 5):  # days 3 and 4 (empathy-3, free text)
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
     await _one_reply(bridges, alex, "he hit me again")
     for day in (6, 7):  # day 5, then day 6 (empathy-5, free text)
         await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
-    await bridges.say(alex, "I asked my brother what he needed")
+    reply = await _one_reply(bridges, alex, "I asked my brother what he needed")
+    assert "Thanks for sharing that" in reply and "streak" not in reply  # care, not a game
     await bridges.next_day_at(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))  # day 7: the review
     review = alex.inbox[-1].text
     assert "Day 7 of" in review
-    assert "I asked my brother what he needed" in review  # other answers are shown back
-    assert "hit me" not in review
+    assert "4/5" in review  # an answer from before is shown back
+    assert "hit me" not in review and "I asked my brother" not in review
     await bridges.say(alex, "/lesson 7")
-    assert "hit me" not in alex.last.text and "I asked my brother" in alex.last.text
+    assert "hit me" not in alex.last.text and "I asked my brother" not in alex.last.text
+    await bridges.say(alex, "/progress")
+    shown = "\n".join(m.text for m in alex.inbox[-2:])
+    assert "Answers given: 3" in shown and "streak" not in shown.lower()
+
+
+async def test_sos_by_a_place_in_the_country_and_care_without_a_zone_says_where_to_look(
+    bridges: Bridges, sandbox: Sandbox
+):
+    kai = sandbox.user(6006, "Kai", language_code="en")
+    await bridges.say(kai, "/sos Leeds")
+    assert "the United Kingdom" in kai.last.text and "Samaritans" in kai.last.text
+    await bridges.say(kai, "/sos Vlaanderen")
+    assert "Hulplijn 1712" in kai.last.text
+    reply = await _one_reply(bridges, kai, "my husband hits me")  # no zone yet
+    assert "findahelpline.com" in reply and "/sos NL" in reply and "/sos UK" in reply

@@ -36,6 +36,7 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
     given: dict[str, str] = {}  # lesson id -> how the answer reads back
     private: set[str] = set()  # lessons whose answer must never be shown back
     branches_seen = recalls_seen = helped = helped_days = 0
+    in_care = False
     for day in range(1, course.length + 1):
         lesson = course.lesson(language, day)
         shown = sam.inbox[-1].text
@@ -61,8 +62,9 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
         if asked.kind == "text":
             answer = f"My answer on day {day} <b>&</b>"
             await bridges.say(sam, answer)
-            if on_help_path:  # their days are not a game to keep up: no streak shown
+            if in_care:  # their days are not a game to keep up: no streak shown
                 assert "🔥" not in sam.last.text
+                private.add(lesson.id)
             else:
                 assert STREAK[language].format(day=day) in sam.last.text
             given[lesson.id] = answer
@@ -77,8 +79,10 @@ async def test_the_whole_course_answering_every_kind_and_taking_a_branch(
                 assert "🔥" not in sam.last.text
                 helped += 1
                 private.add(lesson.id)
-            if on_help_path:
+            if in_care:  # from the day they said someone hurts them: private, no streak
                 assert "🔥" not in sam.last.text
+                private.add(lesson.id)
+            in_care = in_care or lesson.id in private
             given[lesson.id] = asked.label_for(value)
         learner = await bridges.repo.get_learner(2002)
         assert learner is not None

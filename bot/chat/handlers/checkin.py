@@ -37,14 +37,7 @@ async def answer_button(
     assert query is not None
     svc = context.services
     delivery_id, value = int(data.args[0]), data.args[1]
-    outcome = await svc.repo.record_answer(
-        learner.id,
-        delivery_id,
-        value,
-        svc.clock(),
-        accepts=svc.course.accepts,
-        private=svc.course.leads_to_help,
-    )
+    outcome = await _record_tap(svc, learner, delivery_id, value)
     if outcome.status != "recorded":
         await query.answer(_refusal(learner.language, outcome))
         if outcome.status == "closed":
@@ -53,6 +46,21 @@ async def answer_button(
     await query.answer()
     await clear_buttons(update)
     await _answered(update, context, learner, outcome, value)
+
+
+async def _record_tap(
+    svc: Services, learner: LearnerView, delivery_id: int, value: str
+) -> AnswerOutcome:
+    """Record a tap (or words that stand for one): once, while open, private when it says
+    the learner is being harmed."""
+    return await svc.repo.record_answer(
+        learner.id,
+        delivery_id,
+        value,
+        svc.clock(),
+        accepts=svc.course.accepts,
+        private=svc.course.leads_to_help,
+    )
 
 
 async def _answered(
@@ -71,7 +79,7 @@ async def _answered(
         lines = harm_lines(learner.language, learner.timezone)
         await reply(
             update,
-            say(learner.language, "answer-help", answer=label, feedback=feedback, helplines=lines),
+            say(learner.language, "answer-help", feedback=feedback, helplines=lines),
         )
         return
     await reply(
@@ -82,7 +90,7 @@ async def _answered(
         + say(
             learner.language,
             "answer-recorded",
-            streak=_streak(svc, learner, outcome, answers),
+            streak=_streak(learner, outcome),
         )
         + _finished_line(svc, learner, outcome),
     )
@@ -116,14 +124,7 @@ async def _typed_for_a_tap(
             keyboards.checkin(delivery_id, shown),
         )
         return True
-    outcome = await svc.repo.record_answer(
-        learner.id,
-        delivery_id,
-        value,
-        svc.clock(),
-        accepts=svc.course.accepts,
-        private=svc.course.leads_to_help,
-    )
+    outcome = await _record_tap(svc, learner, delivery_id, value)
     if outcome.status == "recorded":
         await _answered(update, context, learner, outcome, value)
     elif outcome.status == "already":
@@ -145,12 +146,10 @@ async def _branch_answers(
     return answers
 
 
-def _streak(
-    svc: Services, learner: LearnerView, outcome: AnswerOutcome, answers: dict[str, str]
-) -> str:
-    """The streak line, except on the path of a learner who said someone is hurting them:
-    their days are not a game to keep up (the streak still counts, unseen)."""
-    if any(svc.course.leads_to_help(lesson_id, value) for lesson_id, value in answers.items()):
+def _streak(learner: LearnerView, outcome: AnswerOutcome) -> str:
+    """The streak line, except for a learner in care (they told Bridges of crisis or harm,
+    or that someone is hurting them): their days are not a game to keep up."""
+    if outcome.in_care:
         return ""
     return streak_line(learner.language, outcome.streaks)
 
@@ -227,13 +226,12 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
     outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
     if outcome.status == "recorded":
         metrics.answer_recorded()
-        answers = await _branch_answers(svc, learner, outcome.lesson_id)
         await reply(
             update,
             say(
                 learner.language,
                 "answer-recorded-text",
-                streak=_streak(svc, learner, outcome, answers),
+                streak=_streak(learner, outcome),
             )
             + _finished_line(svc, learner, outcome),
         )

@@ -63,6 +63,7 @@ async def progress(update: Update, context: Context) -> None:
             freezes=found.freezes,
             paused=found.learner.is_paused(now),
             until=until,
+            care=found.learner.in_care,  # after a disclosure, no streak: care, not a game
         ),
     )
     await _chart(update, svc, learner, found)
@@ -88,7 +89,11 @@ async def _chart(update: Update, svc: Services, learner: LearnerView, found: Pro
         lesson_key = key_of.get(point.lesson_id)
         if lesson_key in KEYS:  # opening and closing days belong to no key
             lines[_plain(language, f"key-{lesson_key}")].append((point.lesson_day, point.value))
-    title = _plain(language, "chart-title", current=found.streaks.current, freezes=found.freezes)
+    title = (
+        _plain(language, "chart-title-care")
+        if found.learner.in_care
+        else _plain(language, "chart-title", current=found.streaks.current, freezes=found.freezes)
+    )
     png = await asyncio.to_thread(
         progress_chart,
         lines,

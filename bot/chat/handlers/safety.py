@@ -22,8 +22,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.chat.handlers.common import Context, command_args, language_of, reply, say
 from bot.ops import metrics
-from lessons.helplines import Purpose, helpline_table
+from lessons.helplines import Country, Purpose, helpline_table
 from lessons.screen import Concern
+from scheduler.places import find_place
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,33 @@ def care(language: str, timezone: str | None, concerns: tuple[Concern, ...]) -> 
     for concern in concerns:
         purposes.extend(p for p in PURPOSES[concern] if p not in purposes)
     table = helpline_table()
-    lines = table.lines(table.country_for(timezone), language, purposes)
-    return say(language, f"safety-{concerns[0].value}", helplines=lines)
+    country = table.country_for(timezone)
+    shown = say(
+        language,
+        f"safety-{concerns[0].value}",
+        helplines=table.lines(country, language, purposes),
+    )
+    if country is None:  # no zone, or one we have no lines for: say where to find them
+        shown += "\n\n" + say(language, "sos-elsewhere", others=_others())
+    return shown
+
+
+def _country_named(given: str) -> Country | None:
+    """The country a learner named after /sos: by its name or code ("be", "Ierland"), or
+    by a place in it ("Utrecht", "Leeds")."""
+    table = helpline_table()
+    if (country := table.country(given)) is not None:
+        return country
+    place = find_place(given)
+    if place is None or not place.sure:
+        return None
+    code = table.country_for(place.zone)
+    return table.country(code) if code else None
+
+
+def _others() -> str:
+    """ "/sos NL, /sos BE, /sos UK, …": how to ask for each country's lines."""
+    return ", ".join(f"/sos {country.short}" for country in helpline_table().countries)
 
 
 def harm_lines(language: str, timezone: str | None) -> tuple[str, ...]:
@@ -64,8 +90,8 @@ async def screened(
     learner = await _learner(update, context)
     language = language_of(update, learner)
     await reply(update, care(language, learner.timezone if learner else None, concerns))
-    if keep and learner is not None and text:
-        await _keep(context, learner, text)
+    if learner is not None and text:
+        await _keep(context, learner, text, keep=keep)
     return True
 
 
@@ -92,19 +118,22 @@ async def _learner(update: Update, context: Context) -> LearnerView | None:
         return None
 
 
-async def _keep(context: Context, learner: LearnerView, text: str) -> None:
-    """Keep the words as the open text check-in's answer, private; best effort, after the
-    reply (a failure is logged without the words, and the learner already has care)."""
+async def _keep(context: Context, learner: LearnerView, text: str, *, keep: bool) -> None:
+    """From now on, care for this learner (no streak shown, every answer private); with
+    `keep`, the words answer the open text check-in, privately. Best effort, after the
+    reply: a failure is logged without the words, and the learner already has care."""
     svc = context.services
     try:
-        outcome = await svc.repo.record_text_answer(
-            learner.id, text.strip(), svc.clock(), private=True
-        )
+        if keep:
+            outcome = await svc.repo.record_text_answer(
+                learner.id, text.strip(), svc.clock(), private=True
+            )
+            if outcome.status == "recorded":
+                metrics.answer_recorded()
+                return  # a private answer puts the learner in care itself
+        await svc.repo.note_care(learner.id, svc.clock())
     except Exception:  # noqa: BLE001 - the reply is out; nothing else may fail it
-        log.exception("safety reply: the answer of learner %s was not kept", learner.id)
-        return
-    if outcome.status == "recorded":
-        metrics.answer_recorded()
+        log.exception("safety reply: care for learner %s was not stored", learner.id)
 
 
 async def sos(update: Update, context: Context) -> None:
@@ -113,10 +142,10 @@ async def sos(update: Update, context: Context) -> None:
     learner = await _learner(update, context)
     language = language_of(update, learner)
     table = helpline_table()
-    others = ", ".join(f"/sos {country.short}" for country in table.countries)
+    others = _others()
     own = table.country_for(learner.timezone if learner else None)
     given = " ".join(command_args(context))[:40]
-    chosen = table.country(given) if given else None
+    chosen = _country_named(given) if given else None
     code = chosen.code if chosen else own
     country = table.country(code) if code else None
     shown = say(

@@ -43,6 +43,7 @@ SAMPLE = {
     "others": "/sos NL, /sos BE",
     "first": "07:00",
     "city": "Amsterdam",
+    "care": False,
     "second": "19:00",
 }
 
