@@ -179,3 +179,16 @@ def test_a_branch_asks_its_own_check_in_and_its_answers_are_accepted(renderer: R
     assert lesson.checkin.question in others.checkin_html
     feedback = renderer.course.feedback("en", "forgiveness-3", "5", {"forgiveness-1": "hurting-me"})
     assert feedback == own.feedback_for("5") != lesson.checkin.feedback_for("5")
+
+
+def test_six_options_are_fine_and_a_seventh_is_refused(broken: Path):
+    course = load_course()
+    assert len(course.lesson("en", 40).checkin.options) == 6  # all six keys
+    assert "none-today" in course.lesson("nl", 11).checkin.values()
+    path = broken / "en" / "40-closing-3.yaml"
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(
+        text + "\n    - value: other\n      label: Something else\n      feedback: Fine.\n",
+        encoding="utf-8",
+    )
+    assert any("needs 2 to 6 options" in p for p in _problems(broken))
