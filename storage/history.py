@@ -143,6 +143,7 @@ async def export(session: AsyncSession, learner_id: int) -> dict[str, Any] | Non
                     else {
                         "value": answers[delivery.id].value,
                         "answered_at": _stamp(answers[delivery.id].answered_at),
+                        "private": answers[delivery.id].private,
                     }
                 ),
             }

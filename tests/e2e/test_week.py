@@ -224,7 +224,7 @@ async def test_resume_after_auto_pause_does_not_pause_again_at_once(
 
 
 async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
-    bridges: Bridges, sandbox: Sandbox
+    bridges: Bridges, sandbox: Sandbox, course: Course
 ):
     alex = sandbox.user(1001, "Alex", language_code="nl")
     await bridges.onboard(alex, time="08:00", first_now=False)
@@ -247,6 +247,16 @@ async def test_progress_draws_the_answers_and_export_sends_the_learners_data(
     assert [delivery["lesson_day"] for delivery in data["deliveries"]] == [1, 2, 3, 4, 5, 6]
     assert all(delivery["answer"] is not None for delivery in data["deliveries"])
     assert data["streaks"] == {"current": 6, "longest": 6, "freezes": 0}
+    # Every answer as Ans saw it, in her language: the button's words, the scale's ends.
+    first, second = data["deliveries"][0], data["deliveries"][1]
+    assert first["title"] and first["answer"]["question"]
+    choice = course.lesson("nl", 1).checkin
+    assert first["answer"]["as_seen"] == choice.label_for(first["answer"]["value"])
+    scale = course.lesson("nl", 2).checkin
+    assert second["answer"]["as_seen"] == (
+        f"{second['answer']['value']}/5 (1 = {scale.low}, 5 = {scale.high})"
+    )
+    assert first["answer"]["private"] is False
     assert "Alles wat Bridges over je bewaart" in alex.last.text
 
 

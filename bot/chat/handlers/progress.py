@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
+from typing import Any
 
 from telegram import InputFile, Update
 
@@ -14,7 +15,7 @@ from bot.chat.handlers.common import Context, reply, require_learner, say
 from bot.chat.services import Services
 from bot.chat.texts import texts
 from lessons.chart import progress_chart
-from lessons.loader import KEYS
+from lessons.loader import KEYS, Course
 from scheduler.states import Step
 from storage.views import LearnerView, Progress
 
@@ -107,6 +108,28 @@ async def _chart(update: Update, svc: Services, learner: LearnerView, found: Pro
     )
 
 
+def _in_words(course: Course, language: str, deliveries: list[dict[str, Any]]) -> None:
+    """Each answer as the learner saw it beside its stored value: the lesson's title, the
+    question asked (a branch's own, where they had one), the button's label in their
+    language, or a scale's value with its end labels."""
+    values = {d["lesson_id"]: d["answer"]["value"] for d in deliveries if d["answer"]}
+    for delivery in deliveries:
+        lesson = course.by_id(language, delivery["lesson_id"])
+        if lesson is None:
+            continue
+        delivery["title"] = lesson.title
+        answer = delivery["answer"]
+        if answer is None:
+            continue
+        asked = lesson.checkin_for(values)
+        answer["question"] = asked.question
+        value = answer["value"]
+        if asked.kind == "scale":
+            answer["as_seen"] = f"{value}/5 (1 = {asked.low}, 5 = {asked.high})"
+        else:
+            answer["as_seen"] = asked.label_for(value)
+
+
 async def export(update: Update, context: Context) -> None:
     """/export: the learner's own data (settings, lessons, answers, streaks) as a JSON file."""
     learner = await require_learner(update, context)
@@ -118,6 +141,7 @@ async def export(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if data is None or found is None or chat is None:
         return
+    _in_words(svc.course, learner.language, data["deliveries"])
     data["streaks"] = {
         "current": found.streaks.current,
         "longest": found.streaks.longest,
