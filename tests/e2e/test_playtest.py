@@ -89,14 +89,17 @@ async def test_a_snooze_and_the_next_lesson_are_said_as_today_and_tomorrow(
     await bridges.press(alex, "⏰ In an hour")
     assert alex.last.text == "⏰ Okay, I'll send this lesson again today at 09:00 (in an hour)."
     await bridges.say(alex, "/timezone Europe/Amsterdam")  # a settings change after the snooze
-    assert alex.last.text == "Your snoozed lesson comes again today at 09:00."
+    # One message per settings change: the confirmation, then when the next thing comes.
+    assert alex.last.text == (
+        "Time zone set to Europe/Amsterdam.\nYour snoozed lesson comes again today at 09:00."
+    )
     await bridges.next_day_at(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     await bridges.say(alex, "/time 08:00")
-    assert alex.last.text == "Your evening check-in comes today at 20:00."
+    assert alex.last.text.endswith("\nYour evening check-in comes today at 20:00.")
     await bridges.next_day_at(datetime(2026, 3, 2, 19, 0, tzinfo=UTC))
     await bridges.press(alex, "Yes, I sent it")
     await bridges.say(alex, "/time 08:00")
-    assert alex.last.text == "Your next lesson comes tomorrow at 08:00."
+    assert alex.last.text.endswith("\nYour next lesson comes tomorrow at 08:00.")
     await bridges.say(alex, "/pause 3")
     await bridges.say(alex, "/time 08:00")
     assert "comes on Friday 6 March at 08:00." in alex.last.text

@@ -76,14 +76,13 @@ async def apply_checkin_time(
     if after is None:
         return False
     if value is None:
-        await reply(update, say(learner.language, "checkin-time-off"))
+        confirmation = say(learner.language, "checkin-time-off")
     else:
-        await reply(
-            update,
-            with_lesson_note(after) or say(learner.language, "checkin-time-set", time=value),
+        confirmation = with_lesson_note(after) or say(
+            learner.language, "checkin-time-set", time=value
         )
-    if learner.daily_time is not None and (line := next_lesson_line(after, context)):
-        await reply(update, line)
+    line = next_lesson_line(after, context) if learner.daily_time is not None else ""
+    await reply(update, confirmation + ("\n" + line if line else ""))  # one message
     return True
 
 

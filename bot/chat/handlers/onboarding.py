@@ -103,12 +103,14 @@ async def start(update: Update, context: Context) -> None:
 async def _after_change(
     update: Update, context: Context, before: LearnerView, after: LearnerView, confirmation: str
 ) -> None:
-    """Confirm a setting; mid-onboarding, go on to the next step instead."""
-    await reply(update, confirmation)
+    """Confirm a setting in one message (with when the next lesson comes, and a note
+    if the check-in now comes with the lesson); mid-onboarding, go on to the next step."""
     if before.onboarding_step != Step.DONE:
+        await reply(update, confirmation)
         await continue_onboarding(update, after)
-    elif line := next_lesson_line(after, context):
-        await reply(update, line)
+        return
+    lines = [confirmation, with_lesson_note(after), next_lesson_line(after, context)]
+    await reply(update, "\n".join(line for line in lines if line))
 
 
 async def apply_language(
@@ -192,8 +194,6 @@ async def apply_time(update: Update, context: Context, learner: LearnerView, typ
         await _after_change(
             update, context, learner, after, say(learner.language, "time-set", time=value)
         )
-        if learner.onboarding_step == Step.DONE and (note := with_lesson_note(after)):
-            await reply(update, note)
     return True
 
 
