@@ -70,6 +70,8 @@ class FollowUpState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Answered before it was asked (an early answer at lunch): nothing to send tonight.
+    ANSWERED = "answered"
 
 
 class ClaimKind(StrEnum):

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.due import local_date
 from scheduler.freeze import Week, apply_freezes
 from scheduler.states import DeliveryState, FollowUpState
 from scheduler.streak import LessonDay, Streaks
+from storage import lease as leases
 from storage.base import view
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import latest_delivery, lock_learner, reschedule
@@ -60,19 +62,59 @@ async def record_text_answer(
     latest = await latest_delivery(session, learner_id, sent_only=True)
     if latest is None or latest.checkin_kind != "text":
         return AnswerOutcome("closed")
-    if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
-        return AnswerOutcome("closed")  # the evening check-in has not been asked yet
-    return await _record(session, latest, text[:MAX_ANSWER_LENGTH], now, private=private)
+    if not await _open_for(session, latest, now):
+        return AnswerOutcome("closed")
+    outcome = await _record(session, latest, text[:MAX_ANSWER_LENGTH], now, private=private)
+    if outcome.status == "already":
+        return await _add_to(session, latest, text, outcome, private=private)
+    return outcome
 
 
-async def button_checkin(session: AsyncSession, learner_id: int) -> tuple[int, str] | None:
-    """(delivery id, lesson id) of the newest lesson when its check-in takes a tap and has
-    been asked: typed words may answer it as the tap would (bot/chat/handlers/checkin.py)."""
+async def _open_for(session: AsyncSession, delivery: Delivery, now: datetime) -> bool:
+    """Whether words now may answer this delivery's check-in: once asked, until the next
+    lesson; before it is asked (an early answer), only on the lesson's own day."""
+    if delivery.checkin_state == FollowUpState.SENDING:
+        return False  # being asked this very moment: the answer comes to that message
+    if delivery.checkin_state != FollowUpState.PENDING:
+        return True
+    learner = await session.get(Learner, delivery.learner_id)
+    zone = learner.timezone if learner is not None else None
+    return zone is not None and local_date(now, zone) == delivery.local_date
+
+
+async def _add_to(
+    session: AsyncSession,
+    delivery: Delivery,
+    text: str,
+    outcome: AnswerOutcome,
+    *,
+    private: bool,
+) -> AnswerOutcome:
+    """A second message the same lesson day adds to the words kept, in order (never
+    replaces them); `added`, or `already` when the answer is full. Words that spoke
+    of crisis or abuse make the whole answer private, and put the learner in care."""
+    answer = (await session.exec(select(Answer).where(Answer.delivery_id == delivery.id))).first()
+    if answer is None or len(answer.value) + 2 + len(text) > MAX_ANSWER_LENGTH:
+        return outcome
+    answer.value = f"{answer.value}\n\n{text}"
+    if private:
+        answer.private = True
+        await note_care(session, delivery.learner_id, answer.answered_at)
+    learner = await session.get(Learner, delivery.learner_id)
+    in_care = learner is not None and learner.care_since is not None
+    return AnswerOutcome("added", delivery.lesson_id, outcome.streaks, in_care=in_care)
+
+
+async def button_checkin(
+    session: AsyncSession, learner_id: int, now: datetime
+) -> tuple[int, str] | None:
+    """(delivery id, lesson id) of the newest lesson when its check-in takes a tap and is
+    open (asked, or today's still to ask): typed words may answer it as the tap would."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
     if latest is None or latest.id is None or latest.checkin_kind not in ("choice", "scale"):
         return None
-    if latest.checkin_state in (FollowUpState.PENDING, FollowUpState.SENDING):
-        return None  # the evening check-in has not been asked yet
+    if not await _open_for(session, latest, now):
+        return None
     return latest.id, latest.lesson_id
 
 
@@ -109,9 +151,12 @@ async def _record(
             )
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
+    early = leases.answered_early(delivery)
     streaks = await _streaks(session, delivery.learner_id)
     resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
-    return AnswerOutcome("recorded", delivery.lesson_id, streaks, resumed=resumed, in_care=in_care)
+    return AnswerOutcome(
+        "recorded", delivery.lesson_id, streaks, resumed=resumed, in_care=in_care, early=early
+    )
 
 
 async def note_care(session: AsyncSession, learner_id: int, now: datetime) -> None:

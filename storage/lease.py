@@ -136,6 +136,15 @@ def give_up(delivery: Delivery, kind: ClaimKind, reason: str) -> None:
     log.warning("delivery %s: %s %s", delivery.id, kind, reason)
 
 
+def answered_early(delivery: Delivery) -> bool:
+    """The learner answered before the evening check-in was asked: it is not sent. True
+    when there was one still to ask (`pending`); one already being sent goes out."""
+    if delivery.checkin_state != FollowUpState.PENDING:
+        return False
+    delivery.checkin_state = FollowUpState.ANSWERED
+    return True
+
+
 def snooze(delivery: Delivery, until: datetime) -> None:
     """ "Later": the lesson is owed once more at `until` (the claim then holds it)."""
     delivery.snoozed_until = until

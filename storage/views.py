@@ -37,7 +37,7 @@ class LearnerView:
 
 
 TodayKind = Literal["new", "again", "sending", "not_ready", "finished"]
-AnswerStatus = Literal["recorded", "already", "closed", "unknown"]
+AnswerStatus = Literal["recorded", "added", "already", "closed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class AnswerOutcome:
     streaks: Streaks = field(default_factory=lambda: Streaks(0, 0))
     resumed: bool = False
     in_care: bool = False
+    early: bool = False  # it came before the evening check-in was asked: not asked now
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,11 @@ async def test_free_text_answers_a_text_checkin_and_hints_otherwise(
     assert alex.last.buttons == []
     await bridges.say(alex, "I asked my sister how she really was <3 & she told me 🙂")
     assert "Thanks for sharing that" in alex.last.text
-    await bridges.say(alex, "and more")
-    assert "already answered" in alex.last.text
+    await bridges.say(alex, "and more")  # a second message adds to the first, in order
+    assert "Added to what you wrote today" in alex.last.text
+    assert bridges.repo is not None
+    kept, _private = await bridges.repo.recalled_answers(1001, ["empathy-3"])
+    assert kept["empathy-3"].endswith("she told me 🙂\n\nand more")
 
 
 async def test_pause_and_resume(bridges: Bridges, sandbox: Sandbox):

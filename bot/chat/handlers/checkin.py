@@ -92,6 +92,7 @@ async def _answered(
             "answer-recorded",
             streak=_streak(learner, outcome),
         )
+        + _early_line(learner, outcome)
         + _finished_line(svc, learner, outcome),
     )
     await _welcome_back(update, context, learner, outcome)
@@ -104,7 +105,7 @@ async def _typed_for_a_tap(
     with the tap's own reply; when they stand for none, the choices are shown again.
     False when no check-in with buttons is open."""
     svc = context.services
-    found = await svc.repo.button_checkin(learner.id)
+    found = await svc.repo.button_checkin(learner.id, svc.clock())
     if found is None:
         return False
     delivery_id, lesson_id = found
@@ -152,6 +153,11 @@ def _streak(learner: LearnerView, outcome: AnswerOutcome) -> str:
     if outcome.in_care:
         return ""
     return streak_line(learner.language, outcome.streaks)
+
+
+def _early_line(learner: LearnerView, outcome: AnswerOutcome) -> str:
+    """An answer before the evening check-in was asked: say it will not be asked again."""
+    return "\n" + say(learner.language, "answer-early") if outcome.early else ""
 
 
 def _finished_line(svc: Services, learner: LearnerView, outcome: AnswerOutcome) -> str:
@@ -233,9 +239,12 @@ async def free_text(update: Update, context: Context, learner: LearnerView) -> N
                 "answer-recorded-text",
                 streak=_streak(learner, outcome),
             )
+            + _early_line(learner, outcome)
             + _finished_line(svc, learner, outcome),
         )
         await _welcome_back(update, context, learner, outcome)
+    elif outcome.status == "added":  # a second message the same day: kept with the first
+        await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
     elif await _typed_for_a_tap(update, context, learner, text):

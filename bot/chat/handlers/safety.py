@@ -128,7 +128,7 @@ async def _keep(context: Context, learner: LearnerView, text: str, *, keep: bool
             outcome = await svc.repo.record_text_answer(
                 learner.id, text.strip(), svc.clock(), private=True
             )
-            if outcome.status == "recorded":
+            if outcome.status in ("recorded", "added"):
                 metrics.answer_recorded()
                 return  # a private answer puts the learner in care itself
         await svc.repo.note_care(learner.id, svc.clock())
