@@ -284,12 +284,12 @@ def _names() -> dict[str, str]:
 
 def find_place(text: str) -> Place | None:
     """The zone a learner meant by `text`: sure, a "did you mean" suggestion, or None."""
-    if (offset := fixed_offset(text)) is not None:
-        return offset
     try:
-        return Place(resolve_zone(text), sure=True)
+        return Place(resolve_zone(text), sure=True)  # an IANA name, "GMT+0" included
     except UnknownTimeZone:
         pass
+    if (offset := fixed_offset(text)) is not None:
+        return offset
     key = _key(text)
     if not key:
         return None
