@@ -29,3 +29,22 @@ async def test_a_typed_number_under_a_scale_is_the_tap(
     assert "already answered" in alex.last.text
     await bridges.say(alex, "/progress")
     assert any("Answers given: 2" in m.text for m in alex.inbox[-2:])
+
+
+async def test_stickers_emoji_forwards_contacts_and_captions(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    alex.send_sticker("😊")
+    await bridges.settle()
+    assert "Thank you! To answer today's check-in" in alex.last.text
+    await bridges.say(alex, "👍🙏")
+    assert "Thank you! To answer today's check-in" in alex.last.text
+    alex.forward("Yes, I sent it")  # someone else's words are not Alex's answer
+    await bridges.settle()
+    assert "I keep only your own words" in alex.last.text
+    alex.send_contact()
+    await bridges.settle()
+    assert "I can only read text messages" in alex.last.text
+    alex.send_photo(caption="not yet")  # a caption counts as text: it answers the check-in
+    await bridges.settle()
+    assert "Your answer: Not yet" in alex.last.text

@@ -217,12 +217,17 @@ def _refusal(language: str, outcome: AnswerOutcome) -> str:
     )
 
 
-async def free_text(update: Update, context: Context, learner: LearnerView) -> None:
-    """Text that is not a command: a typed setting, a check-in answer, or a friendly hint."""
+async def free_text(
+    update: Update, context: Context, learner: LearnerView, text: str | None = None
+) -> None:
+    """Text that is not a command (or a photo's caption, `text`): a typed setting, a
+    check-in answer, or a friendly hint."""
     message = update.effective_message
-    if message is None or message.text is None:
-        return
-    text = message.text.strip()
+    if text is None:
+        if message is None or message.text is None:
+            return
+        text = message.text
+    text = text.strip()
     if learner.onboarding_step != Step.DONE and await typed_setting(update, context, learner, text):
         return
     if not text:

@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot.chat.handlers import checkin, onboarding, safety
 from bot.chat.handlers.common import Context, current_learner, language_of, reply, say
+from storage.views import LearnerView
 
 
 async def text(update: Update, context: Context) -> None:
@@ -20,6 +21,13 @@ async def text(update: Update, context: Context) -> None:
     learner = await current_learner(update, context)
     if learner is None:
         await reply(update, say(language_of(update, None), "error-not-started"))
+        return
+    if message is not None and message.forward_origin is not None:
+        # Someone else's words, passed on: not the learner's answer.
+        await reply(update, say(learner.language, "message-forwarded"))
+        return
+    if message is not None and message.text and _only_emoji(message.text):
+        await reply(update, await _warm_line(context, learner))
         return
     await checkin.free_text(update, context, learner)
 
@@ -42,9 +50,33 @@ async def location(update: Update, context: Context) -> None:
 
 
 async def not_text(update: Update, context: Context) -> None:
-    """Stickers, photos, voice: kindly say that only text is read (a caption is screened)."""
+    """Everything but text: a photo's caption counts as text; a sticker gets a warm line
+    (and how to answer, when a check-in is open); anything else one polite line. None
+    of them is an error (a caption is screened first, like every text)."""
     message = update.effective_message
     if await safety.screened(update, context, message.caption if message else None):
         return
     learner = await current_learner(update, context)
-    await reply(update, say(language_of(update, learner), "error-not-text"))
+    if message is None or learner is None:
+        await reply(update, say(language_of(update, learner), "error-not-started"))
+        return
+    if message.caption and message.forward_origin is None:
+        await checkin.free_text(update, context, learner, message.caption)
+    elif message.sticker is not None:
+        await reply(update, await _warm_line(context, learner))
+    else:
+        await reply(update, say(learner.language, "error-not-text"))
+
+
+def _only_emoji(text: str) -> bool:
+    """Nothing but emoji (and spaces): a feeling, not yet words for a check-in."""
+    stripped = "".join(char for char in text if not char.isspace())
+    return bool(stripped) and not any(char.isalnum() for char in stripped)
+
+
+async def _warm_line(context: Context, learner: LearnerView) -> str:
+    """A warm word for a sticker or an emoji, and how to answer if a check-in is open."""
+    svc = context.services
+    progress = await svc.repo.progress(learner.id)
+    open_now = progress is not None and bool(progress.delivered)
+    return say(learner.language, "message-emoji", open=open_now)

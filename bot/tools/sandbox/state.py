@@ -240,6 +240,34 @@ class SandboxUser:
             content["caption"] = caption
         return self._send_message(content)
 
+    def send_sticker(self, emoji: str = "👍") -> int:
+        """Send a sticker (a made-up file) standing for `emoji`. Returns the message id."""
+        serial = len(self.message_ids) + 1
+        sticker = {
+            "file_id": f"sticker-{self.id}-{serial}",
+            "file_unique_id": f"s{self.id}x{serial}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return self._send_message({"sticker": sticker})
+
+    def forward(self, text: str, *, from_name: str = "Sam") -> int:
+        """Forward someone else's text message into the chat, as Telegram shapes it."""
+        origin = {
+            "type": "hidden_user",
+            "date": self._world.now() - 3600,
+            "sender_user_name": from_name,
+        }
+        return self._send_message({"text": text, "forward_origin": origin})
+
+    def send_contact(self, phone: str = "+31 6 12345678", first_name: str = "Sam") -> int:
+        """Share a contact card."""
+        return self._send_message({"contact": {"phone_number": phone, "first_name": first_name}})
+
     def edit_message(self, message_id: int, text: str) -> None:
         """Edit one of my earlier messages: the bot gets an edited_message update."""
         if message_id not in self.message_ids:

@@ -44,6 +44,7 @@ SAMPLE = {
     "first": "07:00",
     "city": "Amsterdam",
     "care": False,
+    "open": True,
     "second": "19:00",
 }
 
