@@ -70,6 +70,24 @@ async def record_text_answer(
     return outcome
 
 
+async def record_voice_answer(
+    session: AsyncSession, learner_id: int, file_id: str, seconds: int, now: datetime
+) -> AnswerOutcome:
+    """A voice or video note answers the newest check-in that asks for words, as text
+    would (early on the lesson's day too); its file id and length are kept."""
+    latest = await latest_delivery(session, learner_id, sent_only=True)
+    if latest is None or latest.checkin_kind != "text":
+        return AnswerOutcome("closed", latest.lesson_id if latest else None)
+    if not await _open_for(session, latest, now):
+        return AnswerOutcome("closed", latest.lesson_id)
+    spoken = f"🎤 {seconds // 60}:{seconds % 60:02d}"
+    outcome = await _record(session, latest, spoken, now, private=False)
+    if outcome.status == "recorded":
+        answer = (await session.exec(select(Answer).where(Answer.delivery_id == latest.id))).one()
+        answer.voice_file_id, answer.voice_seconds = file_id[:256], seconds
+    return outcome
+
+
 async def _open_for(session: AsyncSession, delivery: Delivery, now: datetime) -> bool:
     """Whether words now may answer this delivery's check-in: once asked, until the next
     lesson; before it is asked (an early answer), only on the lesson's own day."""

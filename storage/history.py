@@ -144,6 +144,8 @@ async def export(session: AsyncSession, learner_id: int) -> dict[str, Any] | Non
                         "value": answers[delivery.id].value,
                         "answered_at": _stamp(answers[delivery.id].answered_at),
                         "private": answers[delivery.id].private,
+                        "voice_file_id": answers[delivery.id].voice_file_id,
+                        "voice_seconds": answers[delivery.id].voice_seconds,
                     }
                 ),
             }

@@ -158,6 +158,10 @@ class Answer(SQLModel, table=True):
         default=False,
         sa_column=Column(Boolean, nullable=False, server_default=text("false")),
     )
+    # A voice or video note kept as the answer: Telegram's file id and its length (never
+    # downloaded); `value` then says "🎤 0:12" for the recalls and the export.
+    voice_file_id: str | None = Field(default=None, sa_column=Column(String(256)))
+    voice_seconds: int | None = Field(default=None, sa_column=Column(Integer))
 
 
 class SendBudgetSlot(SQLModel, table=True):

@@ -247,6 +247,12 @@ class Repo:
         async with self._sessions.begin() as session:
             return await answers.record_text_answer(session, learner_id, text, now, private=private)
 
+    async def record_voice_answer(
+        self, learner_id: int, file_id: str, seconds: int, now: datetime
+    ) -> AnswerOutcome:
+        async with self._sessions.begin() as session:
+            return await answers.record_voice_answer(session, learner_id, file_id, seconds, now)
+
     async def note_care(self, learner_id: int, now: datetime) -> None:
         async with self._sessions.begin() as session:
             await answers.note_care(session, learner_id, now)

@@ -3,6 +3,7 @@ would be, with the same feedback and streak, and counts once."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from bot.tools.sandbox import Sandbox
@@ -48,3 +49,24 @@ async def test_stickers_emoji_forwards_contacts_and_captions(bridges: Bridges, s
     alex.send_photo(caption="not yet")  # a caption counts as text: it answers the check-in
     await bridges.settle()
     assert "Your answer: Not yet" in alex.last.text
+
+
+async def test_a_voice_note_answers_a_check_in_that_asks_for_words(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    alex.send_voice(12)  # day 1 asks with buttons: said kindly, nothing recorded
+    await bridges.settle()
+    assert "tap a button or type a few words" in alex.last.text
+    for day in (3, 4, 5):  # day 4 (empathy-3) asks for words
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+    alex.send_voice(75)
+    await bridges.settle()
+    assert "Your voice note is kept as today's answer" in alex.last.text
+    await bridges.say(alex, "/export")
+    document = alex.last.document
+    assert document is not None
+    answer = json.loads(document.data)["deliveries"][3]["answer"]
+    assert answer["value"] == "🎤 1:15" and answer["voice_seconds"] == 75
+    assert answer["voice_file_id"].startswith("voice-1001-")

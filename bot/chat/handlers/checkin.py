@@ -217,6 +217,29 @@ def _refusal(language: str, outcome: AnswerOutcome) -> str:
     )
 
 
+async def voice(
+    update: Update, context: Context, learner: LearnerView, file_id: str, seconds: int
+) -> None:
+    """A voice or video note: kept as the answer to a check-in that asks for words."""
+    svc = context.services
+    outcome = await svc.repo.record_voice_answer(learner.id, file_id, seconds, svc.clock())
+    if outcome.status == "recorded":
+        metrics.answer_recorded()
+        await reply(
+            update,
+            say(learner.language, "answer-voice", streak=_streak(learner, outcome))
+            + _early_line(learner, outcome)
+            + _finished_line(svc, learner, outcome),
+        )
+        await _welcome_back(update, context, learner, outcome)
+    elif outcome.status == "already":
+        await reply(update, say(learner.language, "hint-already-answered"))
+    elif await _buttons_showing(svc, learner) or outcome.lesson_id is not None:
+        await reply(update, say(learner.language, "voice-not-now"))
+    else:
+        await reply(update, say(learner.language, "hint-no-checkin"))
+
+
 async def free_text(
     update: Update, context: Context, learner: LearnerView, text: str | None = None
 ) -> None:

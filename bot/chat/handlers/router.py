@@ -7,6 +7,8 @@ before anyone is asked to /start and before a typed setting or an answer is read
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import Update
 
 from bot.chat.handlers import checkin, onboarding, safety
@@ -50,7 +52,8 @@ async def location(update: Update, context: Context) -> None:
 
 
 async def not_text(update: Update, context: Context) -> None:
-    """Everything but text: a photo's caption counts as text; a sticker gets a warm line
+    """Everything but text: a photo's caption counts as text; a voice or video note may be
+    an answer (bot/chat/handlers/checkin.py `voice`); a sticker gets a warm line
     (and how to answer, when a check-in is open); anything else one polite line. None
     of them is an error (a caption is screened first, like every text)."""
     message = update.effective_message
@@ -62,6 +65,10 @@ async def not_text(update: Update, context: Context) -> None:
         return
     if message.caption and message.forward_origin is None:
         await checkin.free_text(update, context, learner, message.caption)
+    elif (note := message.voice or message.video_note) is not None:
+        length = note.duration  # a timedelta under PTB_TIMEDELTA, else whole seconds
+        seconds = int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
+        await checkin.voice(update, context, learner, note.file_id, seconds)
     elif message.sticker is not None:
         await reply(update, await _warm_line(context, learner))
     else:

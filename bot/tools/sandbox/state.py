@@ -264,6 +264,17 @@ class SandboxUser:
         }
         return self._send_message({"text": text, "forward_origin": origin})
 
+    def send_voice(self, seconds: int = 12) -> int:
+        """Send a voice note (a made-up file) of `seconds`. Returns the message id."""
+        serial = len(self.message_ids) + 1
+        voice = {
+            "file_id": f"voice-{self.id}-{serial}",
+            "file_unique_id": f"v{self.id}x{serial}",
+            "duration": seconds,
+            "mime_type": "audio/ogg",
+        }
+        return self._send_message({"voice": voice})
+
     def send_contact(self, phone: str = "+31 6 12345678", first_name: str = "Sam") -> int:
         """Share a contact card."""
         return self._send_message({"contact": {"phone_number": phone, "first_name": first_name}})
