@@ -170,6 +170,8 @@ async def _record(
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
     early = leases.answered_early(delivery)
+    if early and (owner := await lock_learner(session, delivery.learner_id)) is not None:
+        await reschedule(session, owner, now)  # nothing to ask tonight: the next lesson
     streaks = await _streaks(session, delivery.learner_id)
     resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
     return AnswerOutcome(

@@ -80,7 +80,9 @@ def _hold_followup(learner: Learner, delivery: Delivery, now: datetime) -> Claim
             leases.give_up(delivery, ClaimKind.SNOOZED, "dropped, its day is over")
             return None
         leases.hold(delivery, ClaimKind.SNOOZED, now)
-        apart = (
+        # Apart (no check-in buttons on it): the check-in is still owed tonight, or was
+        # answered early (at lunch) and must not be asked again.
+        apart = delivery.checkin_state == FollowUpState.ANSWERED or (
             delivery.checkin_state == FollowUpState.PENDING
             and owed_checkin_at(learner, delivery, now) is not None
         )

@@ -181,13 +181,13 @@ async def run_demo(
             if command in (":next", ":n", ":tomorrow"):
                 await next_day()
                 continue
-            if command.isdigit() and phone.buttons:
-                index = int(command) - 1
-                if 0 <= index < len(phone.buttons):
-                    learner.press(phone.buttons[index], message_id=phone.button_message)
-                else:
-                    phone.line(f"(there is no button {command}; choose 1 to {len(phone.buttons)})")
-                    continue
+            index = int(command) - 1 if command.isdigit() else -1
+            if phone.buttons and 0 <= index < len(phone.buttons):
+                learner.press(phone.buttons[index], message_id=phone.button_message)
+            elif command.isdigit() and phone.buttons:
+                # No such button: the number is typed, as a learner would ("4" for a scale).
+                phone.line(f"(no button {command}: sent as a typed message)")
+                learner.send(line)
             elif line.strip():
                 learner.send(line)
             else:

@@ -68,3 +68,19 @@ async def test_words_the_day_after_do_not_answer_an_old_unasked_check_in(
     bridges.clock.now = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)  # 06:00 the next morning
     await bridges.say(alex, "yes")  # yesterday's check-in was never asked: not this one
     assert "Your answer" not in alex.last.text
+
+
+async def test_a_snoozed_lesson_answered_early_comes_again_without_asking(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
+    await bridges.next_day_at(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))  # day 1, 08:00
+    await bridges.press(alex, "⏰ In an hour")
+    await bridges.say(alex, "yes I sent it")  # answered before the snoozed lesson is back
+    assert "I won't ask you again this evening" in alex.last.text
+    report = await bridges.next_day_at(datetime(2026, 3, 2, 8, 0, 1, tzinfo=UTC))
+    assert report.sent == 1 and "Day 1 of" in alex.last.text
+    assert alex.last.buttons == [] and "this evening" not in alex.last.text
+    before = len(alex.inbox)
+    assert (await bridges.next_day_at(EVENING)).sent == 0 and len(alex.inbox) == before

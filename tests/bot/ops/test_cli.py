@@ -435,3 +435,24 @@ def test_the_sandbox_token_passes_the_token_check_and_is_printed(tmp_path: Path)
     assert second.strip() == f"sandbox token: {SANDBOX_TOKEN}"
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     assert f"BRIDGES_TELEGRAM_TOKEN={SANDBOX_TOKEN}" in readme  # what README tells people to run
+
+
+def test_piped_demo_takes_an_early_answer_and_a_typed_number(tmp_path: Path):
+    # The README's second run: day 1 answered in words right after its lesson, day 2's
+    # scale with a typed "4" (two "later" buttons show, so 4 is typed, not pressed).
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot.ops.cli", "demo"],
+        cwd=tmp_path,
+        env=_env(tmp_path, LANG="C.UTF-8", TMPDIR=str(tmp_path)),
+        input="/start\n1\n1\n2\n1\nyes, I sent it!\n:next\n4\n:next\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Your answer: Yes, I sent it" in out
+    assert "It counts for today: I won't ask you again this evening." in out
+    assert "Evening check-in" not in out
+    assert "(no button 4: sent as a typed message)" in out
+    assert "Your answer: 4" in out and "2-day streak" in out
