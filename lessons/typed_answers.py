@@ -17,8 +17,13 @@ from lessons.loader import SCALE_VALUES, Checkin
 
 __all__ = ["typed_answer"]
 
-YES = frozenset({"yes", "yeah", "yep", "yup", "ja", "jazeker", "jawel", "jep", "ok", "oke"})
-NO = frozenset({"no", "nope", "nah", "nee", "neen", "niet", "not", "nog"})
+# A yes or a no counts alone or with a few words ("yes!", "yes I did", "nee hoor"); a
+# longer message ("no, I wrote it but did not send it") says more than no. "ok" is as
+# often a thank-you as an answer, and "not"/"niet" only negate what follows.
+YES = frozenset({"yes", "yeah", "yep", "yup", "ja", "jazeker", "jawel", "jep"})
+NO = frozenset({"no", "nope", "nah", "nee", "neen"})
+YES_NO_WORDS = 4
+NEGATIONS = frozenset({"not", "niet", "nog", "geen", "no"})  # how a "no" option begins
 SCALE_WORDS = {
     "one": "1",
     "een": "1",
@@ -65,17 +70,24 @@ def _scale(words: list[str]) -> str | None:
 
 def _choice(checkin: Checkin, words: list[str]) -> str | None:
     """Exactly one option whose label (or value) the words are, or begin like; failing
-    that, a yes or no where exactly one option starts with yes or with no."""
+    that, a lone yes or no where exactly one option starts with yes or with no.
+
+    An option that says the learner is being harmed ("Someone is hurting me now") is
+    taken only from its whole words: a stray "someone" must not put anyone in care."""
     labels = {option.value: _words(option.label) for option in checkin.options}
     for option in checkin.options:
         if words in (labels[option.value], option.value.split("-")):
             return option.value
-    begun = [value for value, label in labels.items() if _begins(label, words)]
+    guessable = {o.value: labels[o.value] for o in checkin.options if not o.helplines}
+    begun = [value for value, label in guessable.items() if _begins(label, words)]
     if len(begun) == 1:
         return begun[0]
-    for answers in (YES, NO):
+    if len(words) > YES_NO_WORDS:
+        return None
+    for answers, starts in ((YES, YES), (NO, NO | NEGATIONS)):
         if words[0] in answers:
-            starting = [value for value, label in labels.items() if label and label[0] in answers]
+            # The one option that begins like the answer: "Yes, I sent it"; "Not yet".
+            starting = [v for v, label in guessable.items() if label and label[0] in starts]
             return starting[0] if len(starting) == 1 else None
     return None
 

@@ -14,8 +14,10 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler.due import UnknownTimeZone, _zone_names, resolve_zone
 
@@ -211,19 +213,23 @@ class Place:
 
 
 _OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?:[:.]?(\d{2}))?$")
-# A city for the whole-hour offsets people in our countries most often type.
-OFFSET_CITIES = {
-    0: "Europe/London",
-    1: "Europe/Amsterdam",
-    2: "Europe/Athens",
-    -3: "America/Paramaribo",
-    -5: "America/New_York",
-    -6: "America/Chicago",
-    -7: "America/Denver",
-    -8: "America/Los_Angeles",
-    8: "Asia/Shanghai",
-    9: "Asia/Tokyo",
-}
+# Cities to suggest for a typed offset: the one whose offset is that one *today* (in
+# July UTC+2 is Amsterdam, in January Athens), so the suggestion keeps the learner's
+# times now and follows summer time from here on.
+OFFSET_CITIES = (
+    "Europe/London",
+    "Europe/Amsterdam",
+    "Europe/Athens",
+    "America/Paramaribo",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+)
+# Zones that never move for summer time although they are names, not offsets.
+FIXED_NAMES = frozenset({"UTC", "GMT", "GMT+0", "GMT-0", "GMT0", "UCT", "Zulu", "Universal"})
 # Offsets with minutes have no fixed zone in the database: the city that keeps them.
 HALF_OFFSETS = {
     (5, 30): "Asia/Kolkata",
@@ -237,7 +243,8 @@ HALF_OFFSETS = {
 def fixed_offset(text: str) -> Place | None:
     """ "UTC+1", "GMT -5", "+02:00", "utc+5:30": a fixed-offset zone (Etc/GMT-1 is UTC+1,
     the database's signs are reversed), or a city's zone for an offset with minutes."""
-    match = _OFFSET.match(" ".join(text.lower().split()))
+    typed = text.lower().replace("\u2212", "-").replace("\u2013", "-")  # − and – as -
+    match = _OFFSET.match(" ".join(typed.split()))
     if match is None:
         return None
     sign = -1 if match.group(1) == "-" else 1
@@ -248,9 +255,18 @@ def fixed_offset(text: str) -> Place | None:
     if hours > 14 or (sign < 0 and hours > 12):
         return None
     if hours == 0:
-        return Place("Etc/UTC", sure=True, fixed=True, city=OFFSET_CITIES[0])
+        return Place("Etc/UTC", sure=True, fixed=True, city=city_for_offset(0))
     zone = f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
-    return Place(zone, sure=True, fixed=True, city=OFFSET_CITIES.get(sign * hours))
+    return Place(zone, sure=True, fixed=True, city=city_for_offset(sign * hours))
+
+
+def city_for_offset(hours: int, now: datetime | None = None) -> str | None:
+    """A city whose clock is `hours` ahead of UTC today (behind when negative), or None."""
+    moment = now or datetime.now(UTC)
+    for city in OFFSET_CITIES:
+        if moment.astimezone(ZoneInfo(city)).utcoffset() == timedelta(hours=hours):
+            return city
+    return None
 
 
 def offset_label(zone: str) -> str:
@@ -285,11 +301,17 @@ def _names() -> dict[str, str]:
 def find_place(text: str) -> Place | None:
     """The zone a learner meant by `text`: sure, a "did you mean" suggestion, or None."""
     try:
-        return Place(resolve_zone(text), sure=True)  # an IANA name, "GMT+0" included
+        zone = resolve_zone(text)  # an IANA name, "GMT+0" and "Etc/GMT-1" included
     except UnknownTimeZone:
         pass
-    if (offset := fixed_offset(text)) is not None:
-        return offset
+    else:
+        if zone in FIXED_NAMES or zone.startswith("Etc/"):  # never moves for summer time
+            shift = datetime(2026, 1, 1, tzinfo=ZoneInfo(zone)).utcoffset() or timedelta(0)
+            hours = int(shift.total_seconds() // 3600)
+            return Place(zone, sure=True, fixed=True, city=city_for_offset(hours))
+        return Place(zone, sure=True)
+    if (typed_offset := fixed_offset(text)) is not None:
+        return typed_offset
     key = _key(text)
     if not key:
         return None

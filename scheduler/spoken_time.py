@@ -39,26 +39,33 @@ NUMBERS = {
 }
 # Words for the part of the day: they settle whether "7" is the morning or the evening.
 MORNING = ("am", "a m", "in the morning", "s ochtends", "s morgens", "ochtend", "morgens")
-EVENING = (
-    "pm",
-    "p m",
-    "in the evening",
-    "in the afternoon",
-    "at night",
-    "tonight",
-    "s avonds",
-    "s middags",
-    "avond",
-    "avonds",
-    "middags",
-    "vanavond",
+# After noon: "12 pm" and "12 uur 's middags" are noon.
+AFTERNOON = ("pm", "p m", "in the afternoon", "s middags", "middags")
+# The evening: "12 tonight" and "12 uur 's avonds" are midnight.
+EVENING = ("in the evening", "tonight", "s avonds", "avond", "avonds", "vanavond")
+# "2 uur 's nachts" is the small hours, "11 at night" the late evening, "12 at night" midnight.
+NIGHT = ("s nachts", "nachts", "at night", "in the night")
+ENGLISH_NUMBERS = frozenset(
+    {
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+    }
 )
-NIGHT = ("s nachts", "nachts")  # "2 uur 's nachts": the small hours, not the afternoon
 NAMED = {"noon": time(12), "midday": time(12), "midnight": time(0), "middernacht": time(0)}
 _NUMBER = r"(\d{1,2}|[a-z]+)"
 _CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:.hu]\s*(\d{2}))?$")  # 19:30 19.30 19h30 19u30 7u 19
 _HOUR_WORD = re.compile(r"^(\d{1,2})\s*(?:uur|u|h|o clock|oclock)$")  # "7 uur", "7 o'clock"
-_HALF = re.compile(rf"^half\s+{_NUMBER}$")  # Dutch: "half acht" is 7:30
+_HALF = re.compile(rf"^half\s+{_NUMBER}$")  # Dutch "half acht" 7:30; British "half eight" 8:30
 _HALF_PAST = re.compile(rf"^half\s+past\s+{_NUMBER}$")  # English: "half past seven" is 7:30
 _QUARTER = re.compile(rf"^(?:kwart|quarter|a quarter)\s+(over|past|voor|to)\s+{_NUMBER}$")
 
@@ -80,7 +87,8 @@ def _number(word: str) -> int | None:
 
 def _part_of_day(text: str) -> tuple[str, str | None]:
     """The text without its part-of-day words, and which part they named."""
-    for part, words in (("night", NIGHT), ("evening", EVENING), ("morning", MORNING)):
+    parts = (("night", NIGHT), ("evening", EVENING), ("afternoon", AFTERNOON), ("morning", MORNING))
+    for part, words in parts:
         for phrase in sorted(words, key=len, reverse=True):
             for pattern in (rf"(?<=\d)\s*{phrase}$", rf"\s+{phrase}$", rf"^{phrase}\s+"):
                 stripped = re.sub(pattern, "", text)
@@ -89,9 +97,15 @@ def _part_of_day(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _clock(text: str) -> tuple[int, int, bool] | None:
+def _clock(text: str, language: str) -> tuple[int, int, bool] | None:
     """Hour, minute, and whether it was written as a 24-hour clock with minutes
-    ("19:30", "07u30", "7.30": meant as written) rather than a bare or spoken hour."""
+    ("19:30", "07u30", "7.30": meant as written) rather than a bare or spoken hour.
+
+    "half 8" is 7:30 to a Dutch speaker and 8:30 to a British one: `language` decides
+    for digits; a number word says its own language ("half acht", "half eight")."""
+    text = re.sub(r"^(?:om|at|rond|around)\s+", "", text)  # "om 8 uur", "at 7"
+    if re.search(r"\d[:.]\d", text):
+        text = re.sub(r"\s*(?:uur|u|h)$", "", text)  # "20.00 uur"
     if (match := _CLOCK.match(text)) is not None:
         return int(match.group(1)), int(match.group(2) or 0), match.group(2) is not None
     if (match := _HOUR_WORD.match(text)) is not None:
@@ -99,7 +113,9 @@ def _clock(text: str) -> tuple[int, int, bool] | None:
     if (hour := _number(text.removesuffix(" uur").removesuffix(" o clock"))) is not None:
         return hour, 0, False
     if (match := _HALF.match(text)) is not None and (hour := _number(match.group(1))):
-        return (hour - 1) or 12, 30, False  # "half een" is 12:30 (or 00:30)
+        word = match.group(1)
+        british = word in ENGLISH_NUMBERS or (word.isdigit() and language == "en")
+        return (hour if british else (hour - 1) or 12), 30, False  # "half een": 12:30
     if (match := _HALF_PAST.match(text)) is not None:
         hour = _number(match.group(1))
         return None if hour is None else (hour, 30, False)
@@ -110,13 +126,15 @@ def _clock(text: str) -> tuple[int, int, bool] | None:
     return None
 
 
-def read_time(text: str) -> tuple[time, ...]:
-    """Every wall time `text` can mean: one (clear), two (morning or evening), or none."""
+def read_time(text: str, language: str = "nl") -> tuple[time, ...]:
+    """Every wall time `text` can mean: one (clear), two (morning or evening), or none.
+
+    `language` (the learner's) only decides "half 8" (see `_clock`)."""
     folded = _fold(text)
     if folded in NAMED:
         return (NAMED[folded],)
     rest, part = _part_of_day(folded)
-    found = _clock(rest)
+    found = _clock(rest, language)
     if found is None:
         return ()
     hour, minute, exact = found
@@ -124,12 +142,16 @@ def read_time(text: str) -> tuple[time, ...]:
         return ()
     if part is not None:
         if hour > 12:  # "19 uur 's avonds" says it twice; "19 am" is no time at all
-            return (time(hour, minute),) if part == "evening" else ()
+            return (time(hour, minute),) if part in ("evening", "afternoon") else ()
         if hour == 0:
-            return (time(0, minute),) if part != "evening" else ()
-        if part == "evening":
+            return (time(0, minute),) if part in ("morning", "night") else ()
+        if part == "afternoon":
             return (time(hour % 12 + 12, minute),)
-        return (time(hour % 12, minute),)  # morning or night: 12 am is midnight
+        if part == "evening":  # "12 uur 's avonds", "12 tonight": midnight
+            return (time(0 if hour == 12 else hour + 12, minute),)
+        if part == "night":  # 12 at night is midnight, 1-5 the small hours, 6-11 the evening
+            return (time(0 if hour == 12 else hour + (12 if hour >= 6 else 0), minute),)
+        return (time(hour % 12, minute),)  # morning: 12 am is midnight
     if exact or hour == 0 or hour > 12:
         return (time(hour, minute),)
     if hour == 12:

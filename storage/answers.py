@@ -76,12 +76,14 @@ async def record_voice_answer(
     """A voice or video note answers the newest check-in that asks for words, as text
     would (early on the lesson's day too); its file id and length are kept."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
-    if latest is None or latest.checkin_kind != "text":
-        return AnswerOutcome("closed", latest.lesson_id if latest else None)
-    if not await _open_for(session, latest, now):
+    if latest is None or not await _open_for(session, latest, now):
+        return AnswerOutcome("closed")
+    if latest.checkin_kind != "text":  # it takes a tap: the lesson id says so
         return AnswerOutcome("closed", latest.lesson_id)
     spoken = f"🎤 {seconds // 60}:{seconds % 60:02d}"
     outcome = await _record(session, latest, spoken, now, private=False)
+    if outcome.status == "already":  # a second note the same day is added, as words are
+        return await _add_to(session, latest, spoken, outcome, private=False)
     if outcome.status == "recorded":
         answer = (await session.exec(select(Answer).where(Answer.delivery_id == latest.id))).one()
         answer.voice_file_id, answer.voice_seconds = file_id[:256], seconds
@@ -125,15 +127,17 @@ async def _add_to(
 
 async def button_checkin(
     session: AsyncSession, learner_id: int, now: datetime
-) -> tuple[int, str] | None:
-    """(delivery id, lesson id) of the newest lesson when its check-in takes a tap and is
-    open (asked, or today's still to ask): typed words may answer it as the tap would."""
+) -> tuple[int, str, bool] | None:
+    """(delivery id, lesson id, answered) of the newest lesson when its check-in takes a
+    tap and is open (asked, or today's still to ask): typed words may answer it as the
+    tap would, unless it is answered already."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
     if latest is None or latest.id is None or latest.checkin_kind not in ("choice", "scale"):
         return None
     if not await _open_for(session, latest, now):
         return None
-    return latest.id, latest.lesson_id
+    answered = await session.exec(select(Answer.id).where(Answer.delivery_id == latest.id))
+    return latest.id, latest.lesson_id, answered.first() is not None
 
 
 async def _record(
@@ -146,13 +150,17 @@ async def _record(
     /pause, and lessons must not start again behind the learner's back. It puts the
     learner in care (`note_care`); a learner in care gives only private answers."""
     assert delivery.id is not None
+    # The learner first, then the delivery, as the claim takes them (no deadlock on
+    # PostgreSQL), and the delivery read again under that lock: a claim that just held
+    # the evening check-in (`sending`) is seen, so it is not overwritten.
+    learner = await lock_learner(session, delivery.learner_id)
+    await session.refresh(delivery)
     answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
     if answered.first() is not None:
         return AnswerOutcome("already", delivery.lesson_id)
     latest = await latest_delivery(session, delivery.learner_id, sent_only=True)
     if latest is None or latest.id != delivery.id:
         return AnswerOutcome("closed", delivery.lesson_id)
-    learner = await session.get(Learner, delivery.learner_id)
     in_care = private or (learner is not None and learner.care_since is not None)
     if private:
         await note_care(session, delivery.learner_id, now)
@@ -170,8 +178,8 @@ async def _record(
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
     early = leases.answered_early(delivery)
-    if early and (owner := await lock_learner(session, delivery.learner_id)) is not None:
-        await reschedule(session, owner, now)  # nothing to ask tonight: the next lesson
+    if early and learner is not None:
+        await reschedule(session, learner, now)  # nothing to ask tonight: the next lesson
     streaks = await _streaks(session, delivery.learner_id)
     resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
     return AnswerOutcome(

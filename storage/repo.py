@@ -257,7 +257,7 @@ class Repo:
         async with self._sessions.begin() as session:
             await answers.note_care(session, learner_id, now)
 
-    async def button_checkin(self, learner_id: int, now: datetime) -> tuple[int, str] | None:
+    async def button_checkin(self, learner_id: int, now: datetime) -> tuple[int, str, bool] | None:
         async with self._reads() as session:
             return await answers.button_checkin(session, learner_id, now)
 

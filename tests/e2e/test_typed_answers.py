@@ -70,3 +70,22 @@ async def test_a_voice_note_answers_a_check_in_that_asks_for_words(
     answer = json.loads(document.data)["deliveries"][3]["answer"]
     assert answer["value"] == "🎤 1:15" and answer["voice_seconds"] == 75
     assert answer["voice_file_id"].startswith("voice-1001-")
+
+
+async def test_words_after_a_tap_are_not_a_second_answer_and_an_unclear_one_shows_the_question(
+    bridges: Bridges, sandbox: Sandbox, course: Course
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex)
+    await bridges.say(alex, "hmm, not sure what to say")  # no option: the question again
+    question = course.lesson("en", 1).checkin.question
+    assert question in alex.last.text and alex.last.buttons
+    await bridges.press(alex, "Not yet")
+    await bridges.say(alex, "thanks")  # after the tap: no buttons again, said kindly
+    assert "already answered" in alex.last.text and alex.last.buttons == []
+    alex.forward("I don't want to be here any more")  # care, but not kept as Alex's words
+    await bridges.settle()
+    assert "I'm glad you told me" in alex.last.text
+    assert bridges.repo is not None
+    kept, _private = await bridges.repo.recalled_answers(1001, ["opening-1"])
+    assert kept == {"opening-1": "not-yet"}

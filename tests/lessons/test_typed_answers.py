@@ -53,17 +53,22 @@ def test_a_number_under_a_scale(typed: str, value: str | None):
     ("checkin", "typed", "value"),
     [
         (CHOICE, "Not yet", "not-yet"),
-        (CHOICE, "not y", "not-yet"),
+        (CHOICE, "not ye", "not-yet"),
         (CHOICE, "NOT YET 🙈", "not-yet"),
         (CHOICE, "i wrote it", "wrote"),
         (CHOICE, "yes, I sent it", "sent"),
-        (CHOICE, "yes I did", "sent"),
+        (CHOICE, "yes I did", "sent"),  # how "yes I sent it" begins: yes, I …
         (CHOICE, "yep", "sent"),
         (CHOICE, "no", "not-yet"),
         (CHOICE, "not-yet", "not-yet"),
         (CHOICE, "4", None),
+        (CHOICE, "no, I wrote it but did not send it", None),
+        (CHOICE, "not sure", None),
+        (CHOICE, "ok", None),
+        (CHOICE, "ok thanks", None),
         (CHOICE, "I", None),
-        (KEUZE, "ja hoor", "sent"),
+        (KEUZE, "ja", "sent"),
+        (KEUZE, "nee, geschreven maar niet verstuurd", None),
         (KEUZE, "Nog niet", "not-yet"),
         (KEUZE, "nee", "not-yet"),
         (KEUZE, "geschreven", "wrote"),
@@ -76,3 +81,17 @@ def test_words_under_a_choice(checkin: Checkin, typed: str, value: str | None):
 
 def test_free_text_is_never_a_tap():
     assert typed_answer(Checkin("text", "What did you notice?"), "4") is None
+
+
+def test_the_answer_that_leads_to_help_is_taken_only_whole():
+    hurting = Checkin(
+        "choice",
+        "What did you choose?",
+        options=(
+            Option("small-hurt", "A small, recent hurt"),
+            Option("hurting-me", "Someone is hurting me now", helplines=True),
+        ),
+    )
+    assert typed_answer(hurting, "someone") is None
+    assert typed_answer(hurting, "Someone is hurting me now") == "hurting-me"
+    assert typed_answer(hurting, "a small") == "small-hurt"

@@ -3,7 +3,7 @@ suggestion, and a shared location resolved offline."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.due import _zone_names
-from scheduler.places import Place, find_place, offset_label, zone_at
+from scheduler.places import FIXED_NAMES, Place, city_for_offset, find_place, offset_label, zone_at
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,10 @@ def test_a_shared_location_is_resolved_offline():
     st.sampled_from(sorted(set(_zone_names().values()) - {"localtime", "posixrules", "Factory"}))
 )
 def test_every_zone_name_is_sure_of_itself(zone: str):
-    assert find_place(zone) == Place(zone, sure=True)
+    place = find_place(zone)
+    assert place is not None and place.zone == zone and place.sure
+    # A name that never moves for summer time (UTC, GMT, Etc/GMT-1) is said to be fixed.
+    assert place.fixed == (zone.startswith("Etc/") or zone in FIXED_NAMES)
 
 
 @given(st.text(max_size=40))
@@ -109,3 +112,16 @@ def test_every_whole_offset_round_trips(hours: int):
 @pytest.mark.parametrize("typed", ["hague", "The Hague", "'s-Gravenhage", "Den Haag", "haag"])
 def test_the_hague_however_it_is_written(typed: str):
     assert find_place(typed) == Place("Europe/Amsterdam", sure=True)
+
+
+def test_the_city_suggested_for_an_offset_has_that_offset_today():
+    july, january = datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    assert city_for_offset(2, july) == "Europe/Amsterdam"
+    assert city_for_offset(2, january) == "Europe/Athens"
+    assert city_for_offset(-4, july) == "America/New_York"
+    assert find_place("UTC\u22125") is not None  # a typographic minus
+
+
+def test_gmt_typed_by_a_british_learner_is_said_not_to_follow_summer_time():
+    place = find_place("GMT")
+    assert place is not None and place.fixed and place.city == "Europe/London"

@@ -77,7 +77,9 @@ def test_every_12_hour_form_round_trips(hour: int, minute: int, half: str):
 
 @given(st.integers(1, 12), st.sampled_from(["'s avonds", "in the evening", "pm"]))
 def test_an_evening_hour_in_words_or_digits(hour: int, evening: str):
-    assert read_time(f"{hour} {evening}") == (time(hour % 12 + 12, 0),)
+    # 12 pm is noon; 12 in the evening ("12 uur 's avonds") is midnight.
+    expected = 0 if hour == 12 and evening != "pm" else hour % 12 + 12
+    assert read_time(f"{hour} {evening}") == (time(expected, 0),)
 
 
 @given(st.text(max_size=60))
@@ -85,3 +87,23 @@ def test_nothing_raises_and_every_reading_is_a_wall_time(text: str):
     readings = read_time(text)
     assert len(readings) <= 2
     assert all(isinstance(value, time) for value in readings)
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "meant"),
+    [
+        ("half eight", "en", ["08:30", "20:30"]),  # British: half past eight
+        ("half 8", "en", ["08:30", "20:30"]),
+        ("half 8", "nl", ["07:30", "19:30"]),  # Dutch: half an hour before eight
+        ("half seven pm", "en", ["19:30"]),
+        ("12 at night", "en", ["00:00"]),
+        ("1 at night", "en", ["01:00"]),
+        ("11 uur 's nachts", "nl", ["23:00"]),
+        ("12 uur 's avonds", "nl", ["00:00"]),
+        ("20.00 uur", "nl", ["20:00"]),
+        ("om 8 uur", "nl", ["08:00", "20:00"]),
+        ("at 7", "en", ["07:00", "19:00"]),
+    ],
+)
+def test_the_learners_language_and_the_night(typed: str, language: str, meant: list[str]):
+    assert [value.strftime("%H:%M") for value in read_time(typed, language)] == meant

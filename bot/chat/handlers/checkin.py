@@ -108,10 +108,13 @@ async def _typed_for_a_tap(
     found = await svc.repo.button_checkin(learner.id, svc.clock())
     if found is None:
         return False
-    delivery_id, lesson_id = found
+    delivery_id, lesson_id, answered = found
     lesson = svc.course.by_id(learner.language, lesson_id)
     if lesson is None:
         return False
+    if answered:  # words after the tap: not a second answer, said kindly
+        await reply(update, say(learner.language, "hint-already-answered"))
+        return True
     checkin = lesson.checkin_for(await _branch_answers(svc, learner, lesson_id))
     value = typed_answer(checkin, text)
     if value is None:
@@ -121,7 +124,13 @@ async def _typed_for_a_tap(
         shown = RenderedLesson(lesson_id, "", "", checkin.kind, options)
         await reply(
             update,
-            say(learner.language, "hint-tap-or-type"),
+            say(
+                learner.language,
+                "hint-tap-or-type",
+                question=checkin.question,
+                low=checkin.low,
+                high=checkin.high,
+            ),
             keyboards.checkin(delivery_id, shown),
         )
         return True
@@ -234,7 +243,7 @@ async def voice(
         await _welcome_back(update, context, learner, outcome)
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
-    elif await _buttons_showing(svc, learner) or outcome.lesson_id is not None:
+    elif outcome.lesson_id is not None:  # the open check-in takes a tap
         await reply(update, say(learner.language, "voice-not-now"))
     else:
         await reply(update, say(learner.language, "hint-no-checkin"))

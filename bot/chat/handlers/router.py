@@ -7,6 +7,7 @@ before anyone is asked to /start and before a typed setting or an answer is read
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from telegram import Update
@@ -18,14 +19,17 @@ from storage.views import LearnerView
 
 async def text(update: Update, context: Context) -> None:
     message = update.effective_message
-    if await safety.screened(update, context, message.text if message else None):
+    forwarded = message is not None and message.forward_origin is not None
+    # Someone else's words, passed on, are screened (care first) but never kept as theirs.
+    if await safety.screened(
+        update, context, message.text if message else None, keep=not forwarded
+    ):
         return
     learner = await current_learner(update, context)
     if learner is None:
         await reply(update, say(language_of(update, None), "error-not-started"))
         return
-    if message is not None and message.forward_origin is not None:
-        # Someone else's words, passed on: not the learner's answer.
+    if forwarded:
         await reply(update, say(learner.language, "message-forwarded"))
         return
     if message is not None and message.text and _only_emoji(message.text):
@@ -57,13 +61,17 @@ async def not_text(update: Update, context: Context) -> None:
     (and how to answer, when a check-in is open); anything else one polite line. None
     of them is an error (a caption is screened first, like every text)."""
     message = update.effective_message
-    if await safety.screened(update, context, message.caption if message else None):
+    forwarded = message is not None and message.forward_origin is not None
+    caption = message.caption if message else None
+    if await safety.screened(update, context, caption, keep=not forwarded):
         return
     learner = await current_learner(update, context)
     if message is None or learner is None:
         await reply(update, say(language_of(update, learner), "error-not-started"))
         return
-    if message.caption and message.forward_origin is None:
+    if forwarded:
+        await reply(update, say(learner.language, "message-forwarded"))
+    elif message.caption:
         await checkin.free_text(update, context, learner, message.caption)
     elif (note := message.voice or message.video_note) is not None:
         length = note.duration  # a timedelta under PTB_TIMEDELTA, else whole seconds
@@ -78,12 +86,16 @@ async def not_text(update: Update, context: Context) -> None:
 def _only_emoji(text: str) -> bool:
     """Nothing but emoji (and spaces): a feeling, not yet words for a check-in."""
     stripped = "".join(char for char in text if not char.isspace())
-    return bool(stripped) and not any(char.isalnum() for char in stripped)
+    return (
+        bool(stripped)
+        and not any(char.isalnum() for char in stripped)
+        and any(unicodedata.category(char) == "So" for char in stripped)  # "?" is no emoji
+    )
 
 
 async def _warm_line(context: Context, learner: LearnerView) -> str:
     """A warm word for a sticker or an emoji, and how to answer if a check-in is open."""
     svc = context.services
-    progress = await svc.repo.progress(learner.id)
-    open_now = progress is not None and bool(progress.delivered)
+    found = await svc.repo.button_checkin(learner.id, svc.clock())
+    open_now = found is not None and not found[2]  # a check-in with buttons, unanswered
     return say(learner.language, "message-emoji", open=open_now)

@@ -28,7 +28,7 @@ async def heard_time(
     update: Update, language: str, typed: str, *, action: str, error_id: str
 ) -> Heard:
     """What time `typed` means; after a kind reply when it is no time or could be two."""
-    times = read_time(typed)
+    times = read_time(typed, language)
     if len(times) == 1:
         return Heard(format_daily_time(times[0]))
     if not times:

@@ -45,6 +45,9 @@ SAMPLE = {
     "city": "Amsterdam",
     "care": False,
     "open": True,
+    "question": "How easy was it <today>?",
+    "low": "Hard & slow",
+    "high": "Easy",
     "second": "19:00",
 }
 
