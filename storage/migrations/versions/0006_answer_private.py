@@ -1,11 +1,9 @@
-"""answer.private and learner.care_since: after a disclosure, care, not a game
+"""answer.private: words that spoke of crisis or abuse are never shown back
 
 A check-in answer that the safety screen caught ("he hit me again"), or the
 day-20 choice "Someone is hurting me now", is kept and exported like any other,
 but a later lesson that recalls it must not put it on the lock screen. Every
-existing answer stays shown (false). `care_since` marks when a learner first
-told Bridges of crisis or harm: from then on no streak is shown and every answer
-is private. Existing learners have none (NULL).
+existing answer stays shown (false).
 
 Revision ID: 0006
 Revises: 0005
@@ -16,8 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-import storage.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -30,14 +26,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.text("false"))
         )
-    with op.batch_alter_table("learner", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("care_since", storage.types.UTCDateTime(timezone=True), nullable=True)
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("learner", schema=None) as batch_op:
-        batch_op.drop_column("care_since")
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.drop_column("private")
