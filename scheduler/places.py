@@ -14,11 +14,12 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler.clock import system_clock
 from scheduler.due import UnknownTimeZone, _zone_names, resolve_zone
 
 # How alike a typo must be to be offered (difflib's ratio, 0-1).
@@ -262,7 +263,7 @@ def fixed_offset(text: str) -> Place | None:
 
 def city_for_offset(hours: int, now: datetime | None = None) -> str | None:
     """A city whose clock is `hours` ahead of UTC today (behind when negative), or None."""
-    moment = now or datetime.now(UTC)
+    moment = now or system_clock()  # the one place that reads the time (scheduler/clock.py)
     for city in OFFSET_CITIES:
         if moment.astimezone(ZoneInfo(city)).utcoffset() == timedelta(hours=hours):
             return city
