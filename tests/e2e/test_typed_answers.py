@@ -89,3 +89,5 @@ async def test_words_after_a_tap_are_not_a_second_answer_and_an_unclear_one_show
     assert bridges.repo is not None
     kept, _private = await bridges.repo.recalled_answers(1001, ["opening-1"])
     assert kept == {"opening-1": "not-yet"}
+    learner = await bridges.repo.get_learner(1001)
+    assert learner is not None and not learner.in_care  # someone else's words

@@ -21,9 +21,7 @@ async def text(update: Update, context: Context) -> None:
     message = update.effective_message
     forwarded = message is not None and message.forward_origin is not None
     # Someone else's words, passed on, are screened (care first) but never kept as theirs.
-    if await safety.screened(
-        update, context, message.text if message else None, keep=not forwarded
-    ):
+    if await safety.screened(update, context, message.text if message else None, own=not forwarded):
         return
     learner = await current_learner(update, context)
     if learner is None:
@@ -63,7 +61,7 @@ async def not_text(update: Update, context: Context) -> None:
     message = update.effective_message
     forwarded = message is not None and message.forward_origin is not None
     caption = message.caption if message else None
-    if await safety.screened(update, context, caption, keep=not forwarded):
+    if await safety.screened(update, context, caption, own=not forwarded):
         return
     learner = await current_learner(update, context)
     if message is None or learner is None:

@@ -79,10 +79,17 @@ def harm_lines(language: str, timezone: str | None) -> tuple[str, ...]:
 
 
 async def screened(
-    update: Update, context: Context, text: str | None, *, keep: bool = True
+    update: Update,
+    context: Context,
+    text: str | None,
+    *,
+    keep: bool = True,
+    own: bool = True,
 ) -> bool:
     """Answer with care if `text` speaks of crisis or abuse; True when it did (the caller
-    then says no more). With `keep`, the words answer an open text check-in, privately."""
+    then says no more). With `keep`, the words answer an open text check-in, privately.
+    Words that are not the learner's own (`own=False`: forwarded) get the same care but
+    are neither kept nor put the learner in care."""
     concerns = context.services.safety.concerns(text)
     if not concerns:
         return False
@@ -90,7 +97,7 @@ async def screened(
     learner = await _learner(update, context)
     language = language_of(update, learner)
     await reply(update, care(language, learner.timezone if learner else None, concerns))
-    if learner is not None and text:
+    if learner is not None and text and own:
         await _keep(context, learner, text, keep=keep)
     return True
 
