@@ -110,9 +110,10 @@ async def _add_to(
     *,
     private: bool,
 ) -> AnswerOutcome:
-    """A second message the same lesson day adds to the words kept, in order (never
-    replaces them); `added`, or `already` when the answer is full. Words that spoke
-    of crisis or abuse make the whole answer private, and put the learner in care."""
+    """A second message while the check-in is open (until the next lesson comes) adds to
+    the words kept, in order, never replacing them; `added`, or `already` when full.
+    Words that spoke of crisis or abuse make the whole answer private, and put the
+    learner in care."""
     answer = (await session.exec(select(Answer).where(Answer.delivery_id == delivery.id))).first()
     if answer is None or len(answer.value) + 2 + len(text) > MAX_ANSWER_LENGTH:
         return outcome
