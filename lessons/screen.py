@@ -122,6 +122,7 @@ class SafetyWords:
             for concern in Concern
         }
         self._harm = {language: _pattern(list(words)) for language, words in harm.items()}
+        self._by_language = [(item.language, _pattern(list(item.phrases))) for item in lists]
 
     def screen(self, text: str | None) -> Concern | None:
         """The concern a message speaks of, crisis before abuse; None for everything else."""
@@ -139,6 +140,15 @@ class SafetyWords:
             for concern in Concern
             if (pattern := self._patterns[concern]) is not None and pattern.search(folded)
         )
+
+    def language_of(self, text: str | None) -> str | None:
+        """The language whose list caught `text` ("ik wil dood": nl), to answer a stranger
+        in it; None when no list did."""
+        folded = fold(text or "")
+        for language, pattern in self._by_language:
+            if pattern is not None and pattern.search(folded):
+                return language
+        return None
 
     def mentions_harm(self, language: str, text: str) -> str | None:
         """The first harm word a lesson's text uses, or None: such a text needs help lines."""

@@ -253,3 +253,13 @@ async def test_sos_by_a_place_in_the_country_and_care_without_a_zone_says_where_
     assert "Hulplijn 1712" in kai.last.text
     reply = await _one_reply(bridges, kai, "my husband hits me")  # no zone yet
     assert "findahelpline.com" in reply and "/sos NL" in reply and "/sos UK" in reply
+
+
+async def test_a_stranger_is_answered_in_the_language_they_wrote(
+    bridges: Bridges, sandbox: Sandbox
+):
+    lotte = sandbox.user(7007, "Lotte", language_code="en")  # an English phone, Dutch words
+    reply = await _one_reply(bridges, lotte, "ik wil er niet meer zijn")
+    assert "Goed dat je het me vertelt" in reply
+    sam = sandbox.user(7008, "Sam", language_code="nl")
+    assert "I'm glad you told me" in await _one_reply(bridges, sam, "I want to die")

@@ -95,7 +95,9 @@ async def screened(
         return False
     metrics.safety_reply(concerns[0].value)
     learner = await _learner(update, context)
-    language = language_of(update, learner)
+    # A stranger (or one whose row cannot be read) is answered in the language they wrote.
+    language = learner.language if learner else None
+    language = language or context.services.safety.language_of(text) or language_of(update, None)
     await reply(update, care(language, learner.timezone if learner else None, concerns))
     if learner is not None and text and own:
         await _keep(context, learner, text, keep=keep)
