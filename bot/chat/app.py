@@ -83,6 +83,7 @@ def build_application(
     send_early: timedelta = timedelta(0),
     pace_clock: Callable[[], float] = time.monotonic,
     auto_pause_after: int = AUTO_PAUSE_AFTER,
+    first_tick: float = 0.5,
 ) -> BridgesApp:
     """An Application wired with Bridges' handlers, services and tick; not yet running.
 
@@ -91,7 +92,9 @@ def build_application(
     bot.chat.budget), paced on `pace_clock` (tests add their simulated days to it);
     `send_early` lets the tick start a busy minute's lessons that
     much before their time (BRIDGES_SEND_EARLY_MINUTES); `auto_pause_after`
-    unanswered lessons in a row pause a learner (BRIDGES_AUTO_PAUSE_AFTER).
+    unanswered lessons in a row pause a learner (BRIDGES_AUTO_PAUSE_AFTER);
+    `first_tick` is how soon the JobQueue's first tick runs (the end-to-end harness
+    runs ticks itself, so it puts this out of reach).
     """
     activity = activity or Activity()
     app = (
@@ -184,7 +187,7 @@ def build_application(
 
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     app.job_queue.run_repeating(
-        _tick_job, interval=tick_seconds, first=0.5, name=TICK_JOB, data=activity
+        _tick_job, interval=tick_seconds, first=first_tick, name=TICK_JOB, data=activity
     )
     return app
 

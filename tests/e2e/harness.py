@@ -66,6 +66,9 @@ class Bridges:
             course=self.course,
             clock=self.clock,
             tick_seconds=TEST_TICK_SECONDS,
+            # The tests run every tick themselves (`tick`, `next_day_at`): a JobQueue tick
+            # of its own would race them on the simulated clock and take their claims.
+            first_tick=TEST_TICK_SECONDS,
             activity=self.activity,
             pace_clock=self.pace_clock,
         )
