@@ -64,13 +64,20 @@ async def _record_tap(
 
 
 async def _answered(
-    update: Update, context: Context, learner: LearnerView, outcome: AnswerOutcome, value: str
+    update: Update,
+    context: Context,
+    learner: LearnerView,
+    outcome: AnswerOutcome,
+    value: str,
+    answers: dict[str, str] | None = None,
 ) -> None:
     """The reply to a recorded tap (or to words that stood for one): the answer, its
-    feedback, the streak; or, for "someone is hurting me now", the help lines instead."""
+    feedback, the streak; or, for "someone is hurting me now", the help lines instead.
+    `answers`: the branch answers when the caller read them already."""
     svc = context.services
     metrics.answer_recorded()
-    answers = await _branch_answers(svc, learner, outcome.lesson_id)
+    if answers is None:
+        answers = await _branch_answers(svc, learner, outcome.lesson_id)
     label = _label(svc, learner.language, outcome.lesson_id, value, answers)
     feedback = svc.course.feedback(learner.language, outcome.lesson_id or "", value, answers)
     if svc.course.leads_to_help(outcome.lesson_id or "", value):
@@ -115,7 +122,8 @@ async def _typed_for_a_tap(
     if answered:  # words after the tap: not a second answer, said kindly
         await reply(update, say(learner.language, "hint-already-answered"))
         return True
-    checkin = lesson.checkin_for(await _branch_answers(svc, learner, lesson_id))
+    answers = await _branch_answers(svc, learner, lesson_id)
+    checkin = lesson.checkin_for(answers)
     value = typed_answer(checkin, text)
     if value is None:
         options = tuple((option.label, option.value) for option in checkin.options) or tuple(
@@ -136,7 +144,7 @@ async def _typed_for_a_tap(
         return True
     outcome = await _record_tap(svc, learner, delivery_id, value)
     if outcome.status == "recorded":
-        await _answered(update, context, learner, outcome, value)
+        await _answered(update, context, learner, outcome, value, answers)
     elif outcome.status == "already":
         await reply(update, say(learner.language, "hint-already-answered"))
     else:

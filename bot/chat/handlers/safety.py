@@ -22,7 +22,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.chat.handlers.common import Context, command_args, language_of, reply, say
 from bot.ops import metrics
-from lessons.helplines import Country, Purpose, helpline_table
+from lessons.helplines import Country, Purpose, helpline_lines, helpline_table
 from lessons.screen import Concern
 from scheduler.places import find_place
 from storage.views import LearnerView
@@ -74,8 +74,7 @@ def _others() -> str:
 
 def harm_lines(language: str, timezone: str | None) -> tuple[str, ...]:
     """The lines that follow an answer such as "someone is hurting me now"."""
-    table = helpline_table()
-    return table.lines(table.country_for(timezone), language, PURPOSES[Concern.ABUSE])
+    return helpline_lines(timezone, language, PURPOSES[Concern.ABUSE])
 
 
 async def screened(
