@@ -78,6 +78,9 @@ class Claim:
     # it is never shown back (it spoke of crisis or abuse; a lesson's first line shows
     # on the lock screen).
     private: frozenset[str] = frozenset()
+    # An evening check-in's notes: what the learner wrote today that answered nothing yet
+    # ("hmm, half of it"), shown back so it never asks as if nothing was said.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

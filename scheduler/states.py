@@ -82,3 +82,20 @@ class ClaimKind(StrEnum):
     CHECKIN = "checkin"
     SNOOZED = "snoozed"
     PAUSE_NOTE = "pause_note"
+
+
+class AnswerVia(StrEnum):
+    """How an answer came, so authors see how learners really answer (`bridges stats`)."""
+
+    TAP = "tap"  # a button
+    TYPED = "typed"  # words that stand for a button: "4", "not yet", "ja"
+    TEXT = "text"  # free text for a check-in that asks for words (a caption too)
+    VOICE = "voice"  # a voice or video note
+
+
+class KeptRole(StrEnum):
+    """What a kept message is: a part of the day's answer, or a note on the day."""
+
+    ANSWER = "answer"
+    TYPED = "typed"  # the words that stood for a tap ("yes, I sent it"): the tap is the answer
+    NOTE = "note"

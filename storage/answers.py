@@ -17,13 +17,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.due import local_date
 from scheduler.freeze import Week, apply_freezes
-from scheduler.states import DeliveryState, FollowUpState
+from scheduler.states import AnswerVia, DeliveryState, FollowUpState, KeptRole
 from scheduler.streak import LessonDay, Streaks
+from storage import kept
 from storage import lease as leases
 from storage.base import view
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import latest_delivery, lock_learner, reschedule
-from storage.views import AnswerOutcome, Progress
+from storage.views import AnswerOutcome, ButtonCheckin, Progress, Typed
 
 # Answers are kept whole up to this many characters; Telegram's own limit is 4096.
 MAX_ANSWER_LENGTH = 4096
@@ -38,13 +39,15 @@ async def record_answer(
     *,
     accepts: Callable[[str, str], bool],
     private: Callable[[str, str], bool] = lambda _lesson, _value: False,
+    typed: Typed | None = None,
 ) -> AnswerOutcome:
     """Record a button answer to one check-in, at most once, while it is open.
 
     `accepts(lesson_id, value)` says whether the value is one of that
     check-in's own choices; forged or stale data changes nothing.
     `private(lesson_id, value)` says whether the answer says the learner is being
-    harmed ("someone is hurting me now"): see `_record`.
+    harmed ("someone is hurting me now"): see `_record`. `typed`: the message whose
+    words stood for the tap ("yes, I sent it"), kept beside it.
     """
     delivery = await session.get(Delivery, delivery_id)
     if delivery is None or delivery.learner_id != learner_id:
@@ -52,41 +55,86 @@ async def record_answer(
     if not accepts(delivery.lesson_id, value):
         return AnswerOutcome("unknown", delivery.lesson_id)
     hidden = private(delivery.lesson_id, value)
-    return await _record(session, delivery, value, now, private=hidden)
+    via = AnswerVia.TAP if typed is None else AnswerVia.TYPED
+    outcome = await _record(session, delivery, value, now, private=hidden, via=via)
+    if outcome.status == "recorded" and typed is not None:
+        kept.keep(
+            session, learner_id, delivery_id, typed.message_id, KeptRole.TYPED, typed.words, now
+        )
+    return outcome
 
 
 async def record_text_answer(
-    session: AsyncSession, learner_id: int, text: str, now: datetime, *, private: bool = False
+    session: AsyncSession,
+    learner_id: int,
+    text: str,
+    now: datetime,
+    *,
+    private: bool = False,
+    message_id: int | None = None,
 ) -> AnswerOutcome:
-    """Free text answers the newest check-in if it asks for text and is still open."""
+    """Free text answers the newest check-in if it asks for text and is still open; a
+    second message adds to it; one that no longer fits is kept as a note (`noted`)."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
     if latest is None or latest.checkin_kind != "text":
         return AnswerOutcome("closed")
     if not await _open_for(session, latest, now):
         return AnswerOutcome("closed")
-    outcome = await _record(session, latest, text[:MAX_ANSWER_LENGTH], now, private=private)
+    words = text[:MAX_ANSWER_LENGTH]
+    outcome = await _record(session, latest, words, now, private=private, via=AnswerVia.TEXT)
     if outcome.status == "already":
-        return await _add_to(session, latest, text, outcome, private=private)
+        outcome = await _add_to(session, latest, words, outcome, private=private)
+    if outcome.status in ("recorded", "added"):
+        hidden = private or outcome.in_care
+        kept.keep(
+            session, learner_id, latest.id, message_id, KeptRole.ANSWER, words, now, private=hidden
+        )
+    elif outcome.status == "already":  # the answer is full: nothing is thrown away
+        await kept.keep_note(session, learner_id, message_id, words, now, private=private)
+        return AnswerOutcome("noted", latest.lesson_id, outcome.streaks, in_care=outcome.in_care)
     return outcome
 
 
 async def record_voice_answer(
-    session: AsyncSession, learner_id: int, file_id: str, seconds: int, now: datetime
+    session: AsyncSession,
+    learner_id: int,
+    file_id: str,
+    seconds: int,
+    now: datetime,
+    *,
+    message_id: int | None = None,
 ) -> AnswerOutcome:
     """A voice or video note answers the newest check-in that asks for words, as text
-    would (early on the lesson's day too); its file id and length are kept."""
+    would (early on the lesson's day too); its file id and length are kept. Where no
+    such check-in is open it is kept as a note (`noted`, with the lesson id when the
+    open check-in takes a tap)."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
-    if latest is None or not await _open_for(session, latest, now):
-        return AnswerOutcome("closed")
-    if latest.checkin_kind != "text":  # it takes a tap: the lesson id says so
-        return AnswerOutcome("closed", latest.lesson_id)
     spoken = f"🎤 {seconds // 60}:{seconds % 60:02d}"
-    outcome = await _record(session, latest, spoken, now, private=False)
+    if latest is None or not await _open_for(session, latest, now) or latest.checkin_kind != "text":
+        await kept.keep_note(session, learner_id, message_id, spoken, now, voice_file_id=file_id)
+        takes_tap = latest is not None and latest.checkin_kind != "text"
+        return AnswerOutcome("noted", latest.lesson_id if takes_tap and latest else None)
+    outcome = await _record(session, latest, spoken, now, private=False, via=AnswerVia.VOICE)
     if outcome.status == "already":  # a second note the same day is added, as words are
-        return await _add_to(session, latest, spoken, outcome, private=False)
-    if outcome.status == "recorded":
+        outcome = await _add_to(session, latest, spoken, outcome, private=False)
+    elif outcome.status == "recorded":
         answer = (await session.exec(select(Answer).where(Answer.delivery_id == latest.id))).one()
         answer.voice_file_id, answer.voice_seconds = file_id[:256], seconds
+    if outcome.status in ("recorded", "added"):
+        kept.keep(
+            session,
+            learner_id,
+            latest.id,
+            message_id,
+            KeptRole.ANSWER,
+            spoken,
+            now,
+            private=outcome.in_care,
+            voice_file_id=file_id,
+        )
+    elif outcome.status == "already":
+        await kept.keep_note(session, learner_id, message_id, spoken, now, voice_file_id=file_id)
+        return AnswerOutcome("noted", None, outcome.streaks, in_care=outcome.in_care)
     return outcome
 
 
@@ -128,21 +176,32 @@ async def _add_to(
 
 async def button_checkin(
     session: AsyncSession, learner_id: int, now: datetime
-) -> tuple[int, str, bool] | None:
-    """(delivery id, lesson id, answered) of the newest lesson when its check-in takes a
-    tap and is open (asked, or today's still to ask): typed words may answer it as the
-    tap would, unless it is answered already."""
+) -> ButtonCheckin | None:
+    """The newest lesson's check-in when it takes a tap and is open (asked, or today's
+    still to ask): typed words may answer it as the tap would, unless it is answered."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
     if latest is None or latest.id is None or latest.checkin_kind not in ("choice", "scale"):
         return None
     if not await _open_for(session, latest, now):
         return None
     answered = await session.exec(select(Answer.id).where(Answer.delivery_id == latest.id))
-    return latest.id, latest.lesson_id, answered.first() is not None
+    if latest.checkin_state is None:  # asked with the lesson, under it
+        message_id = latest.lesson_message_id
+    elif latest.checkin_state == FollowUpState.SENT:
+        message_id = latest.checkin_message_id
+    else:
+        message_id = None
+    return ButtonCheckin(latest.id, latest.lesson_id, answered.first() is not None, message_id)
 
 
 async def _record(
-    session: AsyncSession, delivery: Delivery, value: str, now: datetime, *, private: bool
+    session: AsyncSession,
+    delivery: Delivery,
+    value: str,
+    now: datetime,
+    *,
+    private: bool,
+    via: AnswerVia,
 ) -> AnswerOutcome:
     """The answer, once per delivery, if it answers the learner's newest lesson.
 
@@ -165,17 +224,18 @@ async def _record(
     in_care = private or (learner is not None and learner.care_since is not None)
     if private:
         await note_care(session, delivery.learner_id, now)
+    answer = Answer(
+        delivery_id=delivery.id,
+        learner_id=delivery.learner_id,
+        value=value,
+        answered_at=now,
+        private=in_care,
+        via=via,
+        early=delivery.checkin_state == FollowUpState.PENDING,
+    )
     try:
         async with session.begin_nested():
-            session.add(
-                Answer(
-                    delivery_id=delivery.id,
-                    learner_id=delivery.learner_id,
-                    value=value,
-                    answered_at=now,
-                    private=in_care,
-                )
-            )
+            session.add(answer)
     except IntegrityError:  # a double tap raced us to the unique constraint
         return AnswerOutcome("already", delivery.lesson_id)
     early = leases.answered_early(delivery)

@@ -7,7 +7,8 @@
       ├─ silence.weeks / pause_silent  freezes, and one note for who went silent
       ├─ plan_lesson / insert_lessons / advance   today's lesson, reserved `sending`,
       │                                           and each learner's next due instant
-      └─ recalls.with_recalls     the earlier answers the claimed lessons show back
+      ├─ recalls.with_recalls     the earlier answers the claimed lessons show back
+      └─ kept.with_notes          the day's notes an evening check-in shows back
 
 A handful of statements whatever the batch size: PostgreSQL skips rows
 another process holds; SQLite's single writer serialises. Only after the
@@ -40,6 +41,7 @@ from storage.claimed import stored_claim
 from storage.db import is_postgres
 from storage.due import Due, pick_due
 from storage.followups import claim_followups
+from storage.kept import with_notes
 from storage.models import Delivery, Learner
 from storage.recalls import with_recalls
 from storage.silence import pause_silent, weeks, with_week
@@ -109,7 +111,7 @@ async def claim_due(
             with_week(claim, history[claim.learner_id])
             for claim in await _claim_lessons(session, due, now, course, postgres=postgres)
         ]
-    return await with_recalls(session, claims, course)
+    return await with_notes(session, await with_recalls(session, claims, course))
 
 
 async def _claim_lessons(

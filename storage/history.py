@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.states import DeliveryState, Step
+from storage.kept import kept_for_export
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import lock_learner, reschedule
 
@@ -108,6 +109,7 @@ async def export(session: AsyncSession, learner_id: int) -> dict[str, Any] | Non
             .order_by(col(Delivery.local_date), col(Delivery.id))
         )
     ).all()
+    words = await kept_for_export(session, learner_id)
     answers = {
         answer.delivery_id: answer
         for answer in (
@@ -146,9 +148,15 @@ async def export(session: AsyncSession, learner_id: int) -> dict[str, Any] | Non
                         "private": answers[delivery.id].private,
                         "voice_file_id": answers[delivery.id].voice_file_id,
                         "voice_seconds": answers[delivery.id].voice_seconds,
+                        "via": answers[delivery.id].via,
+                        "early": answers[delivery.id].early,
                     }
                 ),
+                # The learner's own messages of that day: the answer's parts, the words
+                # typed for a tap, notes; each with the words it had before an edit.
+                "messages": words.get(delivery.id, []),
             }
             for delivery in deliveries
         ],
+        "notes_before_the_first_lesson": words.get(None, []),
     }

@@ -18,7 +18,7 @@ from scheduler.checkin_time import DEFAULT_CHECKIN_TIME
 from scheduler.onboarding import next_step
 from scheduler.states import LearnerStatus, Step
 from storage.base import view
-from storage.models import Answer, Delivery, Learner
+from storage.models import Answer, Delivery, KeptMessage, Learner, MessageEdit
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 
@@ -169,6 +169,9 @@ async def mark_unblocked(
 
 async def delete_learner(session: AsyncSession, learner_id: int) -> bool:
     """Erase every row about the learner. Returns whether there was anything to erase."""
+    kept = select(KeptMessage.id).where(col(KeptMessage.learner_id) == learner_id)
+    await session.exec(delete(MessageEdit).where(col(MessageEdit.kept_message_id).in_(kept)))
+    await session.exec(delete(KeptMessage).where(col(KeptMessage.learner_id) == learner_id))
     await session.exec(delete(Answer).where(col(Answer.learner_id) == learner_id))
     await session.exec(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
     result = await session.exec(delete(Learner).where(col(Learner.id) == learner_id))

@@ -2,7 +2,11 @@
 
 Words: a *learner* is a Telegram user enrolled in the course; a *delivery* is
 one lesson sent to one learner (exactly once: unique on learner and lesson);
-an *answer* is the learner's reply to a delivery's check-in (at most one).
+an *answer* is the learner's reply to a delivery's check-in (at most one); a
+*kept message* is a message of the learner's that Bridges kept (a part of an
+answer, or a *note*: words on the day that answer nothing, such as "hmm" under a
+choice); a *message edit* is the text a kept message had before the learner
+edited it.
 """
 
 from __future__ import annotations
@@ -162,6 +166,68 @@ class Answer(SQLModel, table=True):
     # downloaded); `value` then says "🎤 0:12" for the recalls and the export.
     voice_file_id: str | None = Field(default=None, sa_column=Column(String(256)))
     voice_seconds: int | None = Field(default=None, sa_column=Column(Integer))
+    # How the answer came (scheduler.states.AnswerVia: a tap, words typed for a tap, free
+    # text, a voice note), and whether it came before its evening check-in was asked.
+    # Older answers have no `via`; `bridges stats` counts them apart.
+    via: str | None = Field(default=None, sa_column=Column(String(8)))
+    early: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
+
+
+class KeptMessage(SQLModel, table=True):
+    """One message of the learner's, kept: part of an answer (`role` "answer": the answer's
+    value is its parts, in order) or a note on the day (`role` "note": words that answered
+    nothing, kept so that nothing typed is thrown away, and shown back in the evening).
+
+    `message_id` is the learner's own Telegram message, so that an edit of it can find
+    and update the words (the old words go to `MessageEdit`). A note on a day before
+    any lesson came has no delivery.
+    """
+
+    __tablename__ = "kept_message"
+    __table_args__ = (Index("ix_kept_message_learner_id_message_id", "learner_id", "message_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    learner_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False)
+    )
+    delivery_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("delivery.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    role: str = Field(sa_column=Column(String(8), nullable=False))
+    words: str = Field(sa_column=Column(Text, nullable=False))
+    kept_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # As for answers: words that spoke of crisis or abuse are never shown back.
+    private: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
+    voice_file_id: str | None = Field(default=None, sa_column=Column(String(256)))
+
+
+class MessageEdit(SQLModel, table=True):
+    """The text a kept message had before an edit replaced it: the history stays."""
+
+    __tablename__ = "message_edit"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    kept_message_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("kept_message.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    words: str = Field(sa_column=Column(Text, nullable=False))
+    replaced_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class SendBudgetSlot(SQLModel, table=True):

@@ -36,12 +36,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler.claims import DEFAULT_LEASE, Claim, CourseEntry, DueSpan, Outcome
 from scheduler.freeze import AUTO_PAUSE_AFTER
-from storage import answers, claim, due, history, learners, lease, outcome, recalls, snooze, today
+from storage import (
+    answers,
+    claim,
+    due,
+    history,
+    kept,
+    learners,
+    lease,
+    outcome,
+    recalls,
+    snooze,
+    today,
+)
 from storage.answers import MAX_ANSWER_LENGTH
 from storage.base import read_sessions, retrying, write_sessions
 from storage.history import ScalePoint
 from storage.lease import MAX_RESENDS
-from storage.views import AnswerOutcome, LearnerView, Progress, SnoozeOutcome, TodayOutcome
+from storage.views import (
+    AnswerOutcome,
+    ButtonCheckin,
+    LearnerView,
+    Progress,
+    SnoozeOutcome,
+    TodayOutcome,
+    Typed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +78,7 @@ __all__ = [
     "Repo",
     "ScalePoint",
     "TodayOutcome",
+    "Typed",
 ]
 
 
@@ -235,29 +256,83 @@ class Repo:
         *,
         accepts: Callable[[str, str], bool],
         private: Callable[[str, str], bool] = lambda _lesson, _value: False,
+        typed: Typed | None = None,
     ) -> AnswerOutcome:
         async with self._sessions.begin() as session:
             return await answers.record_answer(
-                session, learner_id, delivery_id, value, now, accepts=accepts, private=private
+                session,
+                learner_id,
+                delivery_id,
+                value,
+                now,
+                accepts=accepts,
+                private=private,
+                typed=typed,
             )
 
     async def record_text_answer(
-        self, learner_id: int, text: str, now: datetime, *, private: bool = False
+        self,
+        learner_id: int,
+        text: str,
+        now: datetime,
+        *,
+        private: bool = False,
+        message_id: int | None = None,
     ) -> AnswerOutcome:
         async with self._sessions.begin() as session:
-            return await answers.record_text_answer(session, learner_id, text, now, private=private)
+            return await answers.record_text_answer(
+                session, learner_id, text, now, private=private, message_id=message_id
+            )
 
     async def record_voice_answer(
-        self, learner_id: int, file_id: str, seconds: int, now: datetime
+        self,
+        learner_id: int,
+        file_id: str,
+        seconds: int,
+        now: datetime,
+        *,
+        message_id: int | None = None,
     ) -> AnswerOutcome:
         async with self._sessions.begin() as session:
-            return await answers.record_voice_answer(session, learner_id, file_id, seconds, now)
+            return await answers.record_voice_answer(
+                session, learner_id, file_id, seconds, now, message_id=message_id
+            )
+
+    # Kept messages: notes on the day and edits (storage/kept.py).
+
+    async def keep_note(
+        self,
+        learner_id: int,
+        words: str,
+        now: datetime,
+        *,
+        message_id: int | None = None,
+        private: bool = False,
+    ) -> bool:
+        async with self._sessions.begin() as session:
+            return await kept.keep_note(
+                session, learner_id, message_id, words[:MAX_ANSWER_LENGTH], now, private=private
+            )
+
+    async def edit_kept(
+        self, learner_id: int, message_id: int, words: str, now: datetime, *, private: bool = False
+    ) -> kept.EditOutcome:
+        async with self._sessions.begin() as session:
+            return await kept.edit(
+                session,
+                learner_id,
+                message_id,
+                words[:MAX_ANSWER_LENGTH],
+                now,
+                private=private,
+                longest=MAX_ANSWER_LENGTH,
+            )
 
     async def note_care(self, learner_id: int, now: datetime) -> None:
         async with self._sessions.begin() as session:
             await answers.note_care(session, learner_id, now)
 
-    async def button_checkin(self, learner_id: int, now: datetime) -> tuple[int, str, bool] | None:
+    async def button_checkin(self, learner_id: int, now: datetime) -> ButtonCheckin | None:
         async with self._reads() as session:
             return await answers.button_checkin(session, learner_id, now)
 

@@ -32,11 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from scheduler.states import DeliveryState, LearnerStatus, Step
+from scheduler.states import AnswerVia, DeliveryState, KeptRole, LearnerStatus, Step
 from storage.db import READ_ONLY
 from storage.health import DatabaseUnavailable
 from storage.health import short_reason as reason
-from storage.models import Answer, Delivery, Learner
+from storage.models import Answer, Delivery, KeptMessage, Learner
 
 # This many unanswered lessons in a row (after the last answer): the learner has fallen silent.
 SILENT_AFTER = 3
@@ -94,11 +94,29 @@ class Leaving:
 
 
 @dataclass(frozen=True)
+class Ways:
+    """How answers came (storage/models.py `Answer.via`), so authors see how learners really
+    answer: `before` counts answers kept before `via` was (it is not known for them);
+    `early` came before their evening check-in was asked. `notes` are words kept on a
+    day that answered nothing; `edited`, kept messages the learner later edited."""
+
+    tap: int = 0
+    typed: int = 0
+    text: int = 0
+    voice: int = 0
+    before: int = 0
+    early: int = 0
+    notes: int = 0
+    edited: int = 0
+
+
+@dataclass(frozen=True)
 class CourseStats:
     totals: Totals
     lessons: list[LessonCount]  # by day
     values: list[ValueCount]  # by day, language, value
     leaving: list[Leaving]  # by day, "before any" first
+    ways: Ways = Ways()
 
 
 SENT = col(Delivery.state) == DeliveryState.SENT
@@ -121,6 +139,7 @@ async def read_stats(engine: AsyncEngine, now: datetime) -> CourseStats:
                 lessons=await _lessons(conn),
                 values=await _values(conn),
                 leaving=await _leaving(conn),
+                ways=await _ways(conn),
             )
             await conn.rollback()
             return stats
@@ -159,6 +178,33 @@ async def _totals(conn: AsyncConnection, now: datetime) -> Totals:
         lessons_sent=int(sent or 0),
         answers=int(answers or 0),
     )
+
+
+async def _ways(conn: AsyncConnection) -> Ways:
+    via = col(Answer.via)
+    answers = (
+        await conn.execute(
+            select(
+                _count_where(via == AnswerVia.TAP),
+                _count_where(via == AnswerVia.TYPED),
+                _count_where(via == AnswerVia.TEXT),
+                _count_where(via == AnswerVia.VOICE),
+                _count_where(via.is_(None)),
+                _count_where(col(Answer.early).is_(True)),
+            ).select_from(Answer)
+        )
+    ).one()
+    kept = (
+        await conn.execute(
+            select(
+                _count_where(col(KeptMessage.role) == KeptRole.NOTE),
+                _count_where(col(KeptMessage.edited_at).is_not(None)),
+            ).select_from(KeptMessage)
+        )
+    ).one()
+    tap, typed, text, voice, before, early = (int(n or 0) for n in answers)
+    notes, edited = (int(n or 0) for n in kept)
+    return Ways(tap, typed, text, voice, before, early, notes, edited)
 
 
 def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:

@@ -37,7 +37,7 @@ class LearnerView:
 
 
 TodayKind = Literal["new", "again", "sending", "not_ready", "finished"]
-AnswerStatus = Literal["recorded", "added", "already", "closed", "unknown"]
+AnswerStatus = Literal["recorded", "added", "noted", "already", "closed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ class TodayOutcome:
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    """`recorded`, `already` (answered before), `closed` (a newer lesson came), `unknown`.
+    """`recorded`, `added` (words added to the day's answer), `noted` (kept as a note on
+    the day: the answer was full), `already` (answered before), `closed` (a newer lesson
+    came, or none is open), `unknown`.
 
     `resumed`: the answer brought back a learner whom silence had paused.
     `in_care`: the learner told Bridges of crisis or harm (storage/models.py
@@ -63,6 +65,27 @@ class AnswerOutcome:
     resumed: bool = False
     in_care: bool = False
     early: bool = False  # it came before the evening check-in was asked: not asked now
+
+
+@dataclass(frozen=True)
+class ButtonCheckin:
+    """The newest lesson's check-in when it takes a tap and is open: typed words may
+    answer it as the tap would. `message_id`: the message whose buttons ask it (the
+    evening check-in, or the lesson it came with); None while it is still to ask."""
+
+    delivery_id: int
+    lesson_id: str
+    answered: bool
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Words a learner typed for a tap ("yes, I sent it"), and their message: kept beside
+    the tap they stood for, so nothing typed is thrown away and an edit finds them."""
+
+    words: str
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

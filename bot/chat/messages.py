@@ -3,11 +3,15 @@
 A lesson whose check-in comes in the evening carries "later" buttons; a
 lesson sent with its check-in (``/reflect off``, or a check-in time already
 past) carries the check-in's buttons, as before; the evening check-in is its
-own message; the auto-pause note has no buttons. A freeze used on the missed
+own message, with the day's notes shown back above the question (words that
+answered nothing yet: the question then asks only what is still open); the
+auto-pause note has no buttons. A freeze used on the missed
 day before is said first, kindly.
 """
 
 from __future__ import annotations
+
+from html import escape
 
 from telegram import InlineKeyboardMarkup
 
@@ -28,8 +32,11 @@ def compose(claim: Claim, rendered: RenderedLesson) -> tuple[str, InlineKeyboard
     if claim.kind == ClaimKind.PAUSE_NOTE:
         return say(claim.language, "auto-paused", name=claim.first_name), None
     if claim.kind == ClaimKind.CHECKIN:
-        html = f"{say(claim.language, 'evening-checkin')}\n\n{rendered.checkin_html}"
-        return html, keyboards.checkin(claim.delivery_id, rendered)
+        html = say(claim.language, "evening-checkin") + "\n\n"
+        if claim.notes:  # what they wrote today that answered nothing yet, shown back
+            shown = "\n".join(f"<i>“{escape(note)}”</i>" for note in claim.notes)
+            html += f"{say(claim.language, 'evening-notes')}\n{shown}\n\n"
+        return html + rendered.checkin_html, keyboards.checkin(claim.delivery_id, rendered)
     if claim.checkin_apart:
         html = rendered.lesson_html
         # At most one snooze a day: a snoozed lesson coming again offers no second one.

@@ -165,6 +165,28 @@ def build_tables(stats: CourseStats, course: Course) -> list[Table]:
             (False, True),
         )
     ]
+    ways = stats.ways
+    tables.append(
+        Table(
+            "How answers came",
+            ("", "count", "share"),
+            tuple(
+                (name, str(n), _percent(n, totals.answers))
+                for name, n in (
+                    ("tapped a button", ways.tap),
+                    ("typed words for a button", ways.typed),
+                    ("wrote free text", ways.text),
+                    ("sent a voice note", ways.voice),
+                    ("from before this was counted", ways.before),
+                    ("early, before the evening check-in", ways.early),
+                )
+            )
+            + (("notes kept (words that answered nothing)", str(ways.notes), "-"),)
+            + (("kept messages edited later", str(ways.edited), "-"),),
+            (False, True, True),
+            note="share: of all answers; an early answer is also counted by how it came.",
+        )
+    )
     days = funnel(stats)
     first = max((d.learners for d in days if d.day == 1), default=0) or max(
         (d.learners for d in days), default=0

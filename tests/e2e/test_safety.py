@@ -114,9 +114,20 @@ async def test_an_edit_that_speaks_of_crisis_is_met_with_care(bridges: Bridges, 
     await bridges.settle()
     assert len(alex.inbox) == replies + 1
     assert "I'm glad you told me" in alex.last.text
-    alex.edit_message(sent, "all fine, really")  # an everyday edit: nothing is said
+    alex.edit_message(sent, "all fine, really")  # an everyday edit: the kept words change
     await bridges.settle()
-    assert len(alex.inbox) == replies + 1
+    assert len(alex.inbox) == replies + 2
+    assert alex.last.text == "✏️ I've kept your change."
+    assert bridges.repo is not None
+    exported = await bridges.repo.export(1001)
+    assert exported is not None
+    [note] = exported["deliveries"][0]["messages"]
+    assert note["role"] == "note" and note["words"] == "all fine, really"
+    assert [edit["words"] for edit in note["before_edits"]] == [
+        "all fine",
+        "not fine, I want to die",
+    ]
+    assert note["private"]  # once it spoke of crisis it is never shown back
 
 
 async def test_everyday_words_get_the_usual_answer(bridges: Bridges, sandbox: Sandbox):

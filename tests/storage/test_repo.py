@@ -163,7 +163,15 @@ async def test_free_text_answers_only_an_open_text_checkin(repo: Repo, clock: Se
     recalled, private = await repo.recalled_answers(1001, ["empathy-2", "empathy-1"])
     assert recalled == {"empathy-2": long_text[:4096]}
     assert private == frozenset()
-    assert (await repo.record_text_answer(1001, "more", day)).status == "already"
+    # The answer is full: more words are kept as a note on the day, never thrown away.
+    assert (await repo.record_text_answer(1001, "more", day)).status == "noted"
+    exported = await repo.export(1001)
+    assert exported is not None
+    kept = exported["deliveries"][-1]["messages"]
+    assert [(m["role"], m["words"]) for m in kept] == [
+        ("answer", long_text[:4096]),
+        ("note", "more"),
+    ]
 
 
 async def test_streak_counts_answered_lesson_days(repo: Repo, clock: SettableClock):

@@ -3,7 +3,11 @@ yet"), or free text; counted once while open."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import datetime
+
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.chat import callbacks, keyboards
 from bot.chat.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
@@ -15,7 +19,7 @@ from lessons.render import RenderedLesson
 from lessons.typed_answers import typed_answer
 from scheduler.states import DueKind, Step
 from scheduler.streak import Streaks
-from storage.views import AnswerOutcome, LearnerView
+from storage.views import AnswerOutcome, LearnerView, Typed
 
 
 def streak_line(language: str, streaks: Streaks) -> str:
@@ -109,27 +113,29 @@ async def _typed_for_a_tap(
     update: Update, context: Context, learner: LearnerView, text: str
 ) -> bool:
     """Words typed under buttons: recorded as the tap they stand for ("4", "not yet", "ja")
-    with the tap's own reply; when they stand for none, the choices are shown again.
-    False when no check-in with buttons is open."""
+    with the tap's own reply, the buttons taken off; words that stand for none, or come
+    after the tap, are kept as a note on the day and the choices shown again. False when
+    no check-in with buttons is open (nothing kept yet)."""
     svc = context.services
     found = await svc.repo.button_checkin(learner.id, svc.clock())
     if found is None:
         return False
-    delivery_id, lesson_id, answered = found
-    lesson = svc.course.by_id(learner.language, lesson_id)
+    lesson = svc.course.by_id(learner.language, found.lesson_id)
     if lesson is None:
         return False
-    if answered:  # words after the tap: not a second answer, said kindly
+    if found.answered:  # words after the tap: not a second answer, but kept
+        await _keep_note(update, context, learner, text)
         await reply(update, say(learner.language, "hint-already-answered"))
         return True
-    answers = await _branch_answers(svc, learner, lesson_id)
+    answers = await _branch_answers(svc, learner, found.lesson_id)
     checkin = lesson.checkin_for(answers)
     value = typed_answer(checkin, text)
     if value is None:
+        await _keep_note(update, context, learner, text)
         options = tuple((option.label, option.value) for option in checkin.options) or tuple(
             (v, v) for v in checkin.values()
         )
-        shown = RenderedLesson(lesson_id, "", "", checkin.kind, options)
+        shown = RenderedLesson(found.lesson_id, "", "", checkin.kind, options)
         await reply(
             update,
             say(
@@ -139,17 +145,47 @@ async def _typed_for_a_tap(
                 low=checkin.low,
                 high=checkin.high,
             ),
-            keyboards.checkin(delivery_id, shown),
+            keyboards.checkin(found.delivery_id, shown),
         )
         return True
-    outcome = await _record_tap(svc, learner, delivery_id, value)
+    outcome = await svc.repo.record_answer(
+        learner.id,
+        found.delivery_id,
+        value,
+        svc.clock(),
+        accepts=svc.course.accepts,
+        private=svc.course.leads_to_help,
+        typed=Typed(text, _message_id(update)),
+    )
     if outcome.status == "recorded":
+        await _take_buttons_off(context, learner, found.message_id)
         await _answered(update, context, learner, outcome, value, answers)
     elif outcome.status == "already":
+        await _keep_note(update, context, learner, text)
         await reply(update, say(learner.language, "hint-already-answered"))
     else:
         return False
     return True
+
+
+async def _take_buttons_off(context: Context, learner: LearnerView, message_id: int | None) -> None:
+    """Words answered the check-in: its buttons go, as a tap would take them off."""
+    if message_id is None:
+        return
+    with suppress(TelegramError):  # already off, or the message is gone: nothing to do
+        await context.bot.edit_message_reply_markup(learner.id, message_id, reply_markup=None)
+
+
+def _message_id(update: Update) -> int | None:
+    """The learner's own message id, kept so that an edit of it can find its words."""
+    message = update.effective_message
+    return message.message_id if message is not None else None
+
+
+async def _keep_note(update: Update, context: Context, learner: LearnerView, words: str) -> None:
+    """Keep words that answer nothing as a note on the learner's day."""
+    svc = context.services
+    await svc.repo.keep_note(learner.id, words, svc.clock(), message_id=_message_id(update))
 
 
 async def _branch_answers(
@@ -237,9 +273,12 @@ def _refusal(language: str, outcome: AnswerOutcome) -> str:
 async def voice(
     update: Update, context: Context, learner: LearnerView, file_id: str, seconds: int
 ) -> None:
-    """A voice or video note: kept as the answer to a check-in that asks for words."""
+    """A voice or video note: kept as the answer to a check-in that asks for words, else
+    as a note on the day."""
     svc = context.services
-    outcome = await svc.repo.record_voice_answer(learner.id, file_id, seconds, svc.clock())
+    outcome = await svc.repo.record_voice_answer(
+        learner.id, file_id, seconds, svc.clock(), message_id=_message_id(update)
+    )
     if outcome.status == "recorded":
         metrics.answer_recorded()
         await reply(
@@ -249,19 +288,25 @@ async def voice(
             + _finished_line(svc, learner, outcome),
         )
         await _welcome_back(update, context, learner, outcome)
-    elif outcome.status == "already":
-        await reply(update, say(learner.language, "hint-already-answered"))
-    elif outcome.lesson_id is not None:  # the open check-in takes a tap
+    elif outcome.status == "added":
+        await reply(update, say(learner.language, "answer-added"))
+    elif outcome.lesson_id is not None:  # kept as a note: the open check-in takes a tap
         await reply(update, say(learner.language, "voice-not-now"))
     else:
-        await reply(update, say(learner.language, "hint-no-checkin"))
+        await reply(update, _noted_line(learner, svc.clock()))
+
+
+def _noted_line(learner: LearnerView, now: datetime) -> str:
+    """Words (or a voice note) kept as a note, no check-in open: said, with /resume for a
+    learner on pause."""
+    return say(learner.language, "note-kept", paused=learner.is_paused(now))
 
 
 async def free_text(
     update: Update, context: Context, learner: LearnerView, text: str | None = None
 ) -> None:
     """Text that is not a command (or a photo's caption, `text`): a typed setting, a
-    check-in answer, or a friendly hint."""
+    check-in answer, words for a tap, or a note on the day; nothing typed is lost."""
     message = update.effective_message
     if text is None:
         if message is None or message.text is None:
@@ -274,7 +319,9 @@ async def free_text(
         await reply(update, say(learner.language, "hint-no-checkin"))
         return
     svc = context.services
-    outcome = await svc.repo.record_text_answer(learner.id, text, svc.clock())
+    outcome = await svc.repo.record_text_answer(
+        learner.id, text, svc.clock(), message_id=_message_id(update)
+    )
     if outcome.status == "recorded":
         metrics.answer_recorded()
         await reply(
@@ -290,11 +337,13 @@ async def free_text(
         await _welcome_back(update, context, learner, outcome)
     elif outcome.status == "added":  # a second message the same day: kept with the first
         await reply(update, say(learner.language, "answer-added"))
-    elif outcome.status == "already":
-        await reply(update, say(learner.language, "hint-already-answered"))
+    elif outcome.status == "noted":  # the day's answer is full: kept beside it
+        await reply(update, say(learner.language, "answer-noted"))
     elif await _typed_for_a_tap(update, context, learner, text):
         return
-    elif await _buttons_showing(svc, learner):
-        await reply(update, say(learner.language, "hint-tap-buttons"))
     else:
-        await reply(update, say(learner.language, "hint-no-checkin"))
+        await _keep_note(update, context, learner, text)
+        if await _buttons_showing(svc, learner):
+            await reply(update, say(learner.language, "hint-tap-buttons"))
+        else:
+            await reply(update, _noted_line(learner, svc.clock()))

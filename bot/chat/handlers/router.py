@@ -37,11 +37,27 @@ async def text(update: Update, context: Context) -> None:
 
 
 async def edited(update: Update, context: Context) -> None:
-    """An edited text or caption: screened for crisis and abuse words, nothing else."""
+    """An edited text or caption: screened for crisis and abuse words first, then, if its
+    words were kept (an answer, a note, words for a tap, from this round or an earlier
+    one), the kept words change and the old ones stay in the history. An edit of
+    anything else (a command, a typed setting) changes nothing and gets no reply."""
     message = update.effective_message
-    if message is None:
+    user = update.effective_user
+    if message is None or user is None:
         return
-    await safety.screened(update, context, message.text or message.caption, keep=False)
+    words = (message.text or message.caption or "").strip()
+    caught = await safety.screened(update, context, words, keep=False)
+    if not words:
+        return
+    svc = context.services
+    outcome = await svc.repo.edit_kept(
+        user.id, message.message_id, words, svc.clock(), private=caught
+    )
+    if caught or outcome in ("unknown", "same"):
+        return  # care said all there is to say; or nothing Bridges kept changed
+    learner = await current_learner(update, context)
+    language = language_of(update, learner)
+    await reply(update, say(language, "edit-typed" if outcome == "typed" else "edit-kept"))
 
 
 async def location(update: Update, context: Context) -> None:
@@ -95,5 +111,5 @@ async def _warm_line(context: Context, learner: LearnerView) -> str:
     """A warm word for a sticker or an emoji, and how to answer if a check-in is open."""
     svc = context.services
     found = await svc.repo.button_checkin(learner.id, svc.clock())
-    open_now = found is not None and not found[2]  # a check-in with buttons, unanswered
+    open_now = found is not None and not found.answered  # a check-in with buttons, unanswered
     return say(learner.language, "message-emoji", open=open_now)

@@ -99,7 +99,8 @@ async def screened(
     language = language or context.services.safety.language_of(text) or language_of(update, None)
     await reply(update, care(language, learner.timezone if learner else None, concerns))
     if learner is not None and text and own:
-        await _keep(context, learner, text, keep=keep)
+        message = update.effective_message
+        await _keep(context, learner, text, message.message_id if message else None, keep=keep)
     return True
 
 
@@ -126,19 +127,27 @@ async def _learner(update: Update, context: Context) -> LearnerView | None:
         return None
 
 
-async def _keep(context: Context, learner: LearnerView, text: str, *, keep: bool) -> None:
+async def _keep(
+    context: Context, learner: LearnerView, text: str, message_id: int | None, *, keep: bool
+) -> None:
     """From now on, care for this learner (no streak shown, every answer private); with
-    `keep`, the words answer the open text check-in, privately. Best effort, after the
-    reply: a failure is logged without the words, and the learner already has care."""
+    `keep`, the words answer the open text check-in, privately, or are kept as a private
+    note on the day. Best effort, after the reply: a failure is logged without the
+    words, and the learner already has care."""
     svc = context.services
     try:
         if keep:
+            words, now = text.strip(), svc.clock()
             outcome = await svc.repo.record_text_answer(
-                learner.id, text.strip(), svc.clock(), private=True
+                learner.id, words, now, private=True, message_id=message_id
             )
             if outcome.status in ("recorded", "added"):
                 metrics.answer_recorded()
                 return  # a private answer puts the learner in care itself
+            if outcome.status != "noted":
+                await svc.repo.keep_note(
+                    learner.id, words, now, message_id=message_id, private=True
+                )
         await svc.repo.note_care(learner.id, svc.clock())
     except Exception:  # noqa: BLE001 - the reply is out; nothing else may fail it
         log.exception("safety reply: care for learner %s was not stored", learner.id)
