@@ -319,3 +319,60 @@ async def test_a_stopped_learner_stays_stopped_after_block_and_unblock(
     unblocked = await repo.mark_unblocked(2002, clock.now)
     assert unblocked is not None and unblocked.status == "active"
     assert unblocked.next_due_at is not None
+
+
+async def test_an_edit_from_before_a_restart_updates_that_round_only(
+    repo: Repo, clock: SettableClock
+):
+    """Words kept in round 1 and edited after /restart: the round-1 words change (the old
+    ones stay in the history), round 2's day is untouched."""
+    await make_learner(repo, clock.now)
+    day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    await _deliver(repo, day)
+    assert await repo.keep_note(1001, "first try", day, message_id=7)
+    assert await repo.restart(1001, day, course_length=1) == "restarted"
+    await _deliver(repo, day + timedelta(days=1))  # round 2, day 1
+    assert await repo.keep_note(1001, "round two", day + timedelta(days=1), message_id=9)
+    assert await repo.edit_kept(1001, 7, "first try, fixed", day + timedelta(days=1)) == "note"
+    assert await repo.edit_kept(1001, 7, "first try, fixed", day + timedelta(days=1)) == "same"
+    assert await repo.edit_kept(1001, 8, "never kept", day) == "unknown"
+    exported = await repo.export(1001)
+    assert exported is not None
+    first, second = exported["deliveries"]
+    assert (first["round"], second["round"]) == (1, 2)
+    [note] = first["messages"]
+    assert note["words"] == "first try, fixed" and note["edited_at"] is not None
+    assert [edit["words"] for edit in note["before_edits"]] == ["first try"]
+    assert [m["words"] for m in second["messages"]] == ["round two"]
+
+
+async def test_an_edited_part_of_an_answer_updates_the_answer(repo: Repo, clock: SettableClock):
+    await make_learner(repo, clock.now)
+    day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    for offset in range(3):
+        await _deliver(repo, day + timedelta(days=offset))  # day 3, empathy-2: text
+    now = day + timedelta(days=2, hours=1)
+    await repo.record_text_answer(1001, "I asked my sistr", now, message_id=20)
+    await repo.record_text_answer(1001, "she called back", now, message_id=21)
+    assert await repo.edit_kept(1001, 20, "I asked my sister", now) == "answer"
+    recalled, _private = await repo.recalled_answers(1001, ["empathy-2"])
+    assert recalled == {"empathy-2": "I asked my sister\n\nshe called back"}
+    # An edit that speaks of harm makes the whole answer private.
+    assert await repo.edit_kept(1001, 21, "he hit me", now, private=True) == "answer"
+    recalled, private = await repo.recalled_answers(1001, ["empathy-2"])
+    assert recalled == {"empathy-2": "I asked my sister\n\nhe hit me"}
+    assert private == frozenset({"empathy-2"})
+
+
+async def test_delete_erases_kept_messages_and_their_edits(repo: Repo, clock: SettableClock):
+    await make_learner(repo, clock.now)
+    day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    await _deliver(repo, day)
+    assert await repo.keep_note(1001, "a note", day, message_id=7)
+    assert await repo.edit_kept(1001, 7, "a note, edited", day) == "note"
+    assert await repo.delete_learner(1001)
+    async with repo.engine.connect() as connection:
+        for table in ("kept_message", "message_edit"):
+            count = await connection.execute(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            assert count.scalar() == 0
+    assert not await repo.keep_note(1001, "a stranger's words", day)  # nobody to keep for

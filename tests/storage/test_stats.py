@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.db import create_engine
 from storage.health import DatabaseUnavailable
 from storage.repo import CourseEntry, Repo
-from storage.stats import CourseStats, Leaving, LessonCount, Totals, ValueCount, read_stats
+from storage.stats import (
+    CourseStats,
+    Leaving,
+    LessonCount,
+    Totals,
+    ValueCount,
+    Ways,
+    read_stats,
+)
+from storage.views import Typed
 from tests.helpers import make_learner, record_sent
 
 COURSE = [
@@ -151,3 +160,46 @@ async def test_an_unmigrated_database_is_named_not_dumped(tmp_path: Path):
             await read_stats(engine, DAY1)
     finally:
         await engine.dispose()
+
+
+async def test_stats_count_how_answers_came_notes_and_edits(db: AsyncEngine):
+    """Tap, typed, text and voice; early ones; notes; edited kept messages; and answers from
+    before `via` was kept, counted apart."""
+    repo = Repo(db)
+    await _fill(repo)  # four taps: Alex and Sam on days 1 and 2
+    await make_learner(repo, DAY1 + timedelta(days=5), learner_id=5, first_name="Ans")
+    for day in range(6, 11):  # Ans: days 1-4 over 8-11 March; day 4 (empathy-3) asks words
+        await _day(repo, day)
+    now = DAY1 + timedelta(days=9, minutes=5)
+    progress = await repo.progress(5)
+    assert progress is not None and progress.delivered[-1] == "empathy-3"
+    assert (await repo.record_text_answer(5, "a first line", now, message_id=41)).status == (
+        "recorded"
+    )
+    assert (await repo.record_voice_answer(5, "v-1", 9, now, message_id=42)).status == "added"
+    assert await repo.keep_note(5, "by the way", now, message_id=43)
+    assert await repo.edit_kept(5, 41, "the first line", now) == "answer"
+    async with db.begin() as connection:  # one answer from before `via` was kept
+        await connection.exec_driver_sql("UPDATE answer SET via = NULL WHERE learner_id = 2")
+    stats = await read_stats(db, now)
+    assert stats.ways == Ways(tap=2, text=1, before=2, notes=1, edited=1)
+
+
+async def test_typed_words_for_a_tap_are_counted_and_kept_beside_it(db: AsyncEngine):
+    repo = Repo(db)
+    await make_learner(repo, DAY1 - timedelta(hours=1), learner_id=1)
+    sent = await _day(repo, 1)
+    typed = Typed("yes, I sent it!", message_id=7)
+    outcome = await repo.record_answer(1, sent[1], "sent", DAY1, accepts=_accept_all, typed=typed)
+    assert outcome.status == "recorded"
+    assert (await read_stats(db, DAY1)).ways == Ways(typed=1)
+    exported = await repo.export(1)
+    assert exported is not None
+    [day1] = exported["deliveries"]
+    assert day1["answer"]["value"] == "sent" and day1["answer"]["via"] == "typed"
+    assert [(m["role"], m["words"]) for m in day1["messages"]] == [("typed", "yes, I sent it!")]
+    # An edit of those words keeps them, and the tap they stood for stays the answer.
+    assert await repo.edit_kept(1, 7, "no, not yet", DAY1) == "typed"
+    exported = await repo.export(1)
+    assert exported is not None
+    assert exported["deliveries"][0]["answer"]["value"] == "sent"

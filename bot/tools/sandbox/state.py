@@ -279,6 +279,28 @@ class SandboxUser:
         """Share a contact card."""
         return self._send_message({"contact": {"phone_number": phone, "first_name": first_name}})
 
+    def send_poll(
+        self, question: str = "Pizza or pasta?", options: tuple[str, ...] = ("Pizza", "Pasta")
+    ) -> int:
+        """Send a poll of my own, as Telegram shapes it (anonymous, open, one answer)."""
+        serial = len(self.message_ids) + 1
+        poll = {
+            "id": f"poll-{self.id}-{serial}",
+            "question": question,
+            "options": [
+                {"persistent_id": f"{serial}-{index}", "text": option, "voter_count": 0}
+                for index, option in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,  # required since Bot API 9.6
+            "members_only": False,  # required since Bot API 10.0
+        }
+        return self._send_message({"poll": poll})
+
     def edit_message(self, message_id: int, text: str) -> None:
         """Edit one of my earlier messages: the bot gets an edited_message update."""
         if message_id not in self.message_ids:

@@ -1,0 +1,175 @@
+"""Every word kept (issue 15), end to end in both languages: words that answer nothing are
+kept as a note on the day and shown back by the evening check-in; an edit updates what
+was kept (the old words stay in the history); typed words that answer take the buttons
+off; a learner on pause, a poll and right-to-left marks lose nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.tools.sandbox import Sandbox
+from bot.tools.sandbox.state import SandboxUser
+from tests.e2e.harness import Bridges
+
+# The clock starts on Monday 2 March 2026, 06:00 UTC (07:00 in Amsterdam).
+MORNING = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+LUNCH = datetime(2026, 3, 2, 11, 30, tzinfo=UTC)
+EVENING = datetime(2026, 3, 2, 19, 0, 1, tzinfo=UTC)  # 20:00 in Amsterdam
+
+WORDS = {
+    "en": {
+        "note": "hmm, I did half of it <b>&</b>",
+        "kept": "so I've kept your words as a note on today",
+        "earlier": "You wrote earlier today:",
+        "tap": "Not yet",
+        "answer": "I asked my sistr how she really was",
+        "fixed": "I asked my sister how she really was",
+        "more": "she called back!",
+        "edit": "✏️ I've kept your change.",
+        "typed": "not yet",
+        "edit-typed": "Your answer stays the one you first gave",
+        "paused": "Your lessons are paused; /resume brings them back",
+    },
+    "nl": {
+        "note": "hmm, half gedaan <b>&</b>",
+        "kept": "dus je woorden heb ik bewaard als notitie bij vandaag",
+        "earlier": "Eerder vandaag schreef je:",
+        "tap": "Nog niet",
+        "answer": "Ik vroeg mijn zuss hoe het echt ging",
+        "fixed": "Ik vroeg mijn zus hoe het echt ging",
+        "more": "ze belde terug!",
+        "edit": "✏️ Je wijziging is bewaard.",
+        "typed": "nog niet",
+        "edit-typed": "Je antwoord blijft het antwoord dat je eerst gaf",
+        "paused": "Je lessen staan op pauze; met /resume komen ze terug",
+    },
+}
+LANGUAGES = pytest.mark.parametrize("language", ["en", "nl"])
+
+
+def _learner(sandbox: Sandbox, language: str) -> SandboxUser:
+    return sandbox.user(1001, "Alex" if language == "en" else "Ans", language_code=language)
+
+
+async def _export(bridges: Bridges, user: SandboxUser) -> dict[str, object]:
+    await bridges.say(user, "/export")
+    document = user.last.document
+    assert document is not None
+    data: dict[str, object] = json.loads(document.data)
+    return data
+
+
+@LANGUAGES
+async def test_words_under_a_choice_are_a_note_the_evening_shows_back(
+    bridges: Bridges, sandbox: Sandbox, language: str
+):
+    words = WORDS[language]
+    user = _learner(sandbox, language)
+    await bridges.onboard(user, time="08:00", checkin_time="20:00", first_now=False)
+    await bridges.next_day_at(MORNING)  # day 1: a choice, asked in the evening
+    bridges.clock.now = LUNCH
+    await bridges.say(user, words["note"])  # no option says this: a note, and the choices
+    assert words["kept"] in user.last.text and user.last.buttons
+    report = await bridges.next_day_at(EVENING)
+    assert report.sent == 1  # the choice is still open: asked, with the note shown back
+    evening = user.last
+    assert words["earlier"] in evening.text
+    assert f"“{words['note']}”" in evening.text  # shown as written, its <&> escaped
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in evening.html
+    await bridges.press(user, words["tap"])
+    assert "🔥" in user.last.text  # the tap answers and counts for the streak
+    data = await _export(bridges, user)
+    [day1] = data["deliveries"]  # type: ignore[misc]
+    assert day1["answer"]["value"] == "not-yet" and day1["answer"]["via"] == "tap"
+    assert [(m["role"], m["words"]) for m in day1["messages"]] == [("note", words["note"])]
+
+
+@LANGUAGES
+async def test_an_edited_answer_is_kept_as_edited_with_its_history(
+    bridges: Bridges, sandbox: Sandbox, language: str
+):
+    words = WORDS[language]
+    user = _learner(sandbox, language)
+    await bridges.onboard(user)
+    for day in (3, 4, 5):  # day 4 (empathy-3) asks for words
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+    first = user.send(words["answer"])
+    await bridges.settle()
+    assert "✍️" in user.last.text
+    await bridges.say(user, words["more"])
+    user.edit_message(first, words["fixed"])  # the typo fixed
+    await bridges.settle()
+    assert user.last.text == words["edit"]
+    assert bridges.repo is not None
+    kept, _private = await bridges.repo.recalled_answers(1001, ["empathy-3"])
+    assert kept == {"empathy-3": f"{words['fixed']}\n\n{words['more']}"}
+    data = await _export(bridges, user)
+    day4 = data["deliveries"][3]  # type: ignore[index]
+    assert day4["answer"]["via"] == "text"
+    fixed, more = day4["messages"]
+    assert fixed["words"] == words["fixed"] and more["words"] == words["more"]
+    assert [edit["words"] for edit in fixed["before_edits"]] == [words["answer"]]
+
+
+@LANGUAGES
+async def test_typed_words_take_the_buttons_off_and_an_edit_of_them_keeps_the_tap(
+    bridges: Bridges, sandbox: Sandbox, language: str
+):
+    words = WORDS[language]
+    user = _learner(sandbox, language)
+    await bridges.onboard(user)  # day 1's choice comes under the lesson
+    lesson = user.last
+    assert lesson.buttons
+    sent = user.send(words["typed"])
+    await bridges.settle()
+    assert words["tap"] in user.last.text
+    assert lesson.buttons == []  # taken off, as a tap takes them off
+    user.edit_message(sent, "ja" if language == "nl" else "yes")
+    await bridges.settle()
+    assert words["edit-typed"] in user.last.text
+    data = await _export(bridges, user)
+    [day1] = data["deliveries"]  # type: ignore[misc]
+    assert day1["answer"]["value"] == "not-yet" and day1["answer"]["via"] == "typed"
+    [typed] = day1["messages"]
+    assert typed["role"] == "typed" and [e["words"] for e in typed["before_edits"]] == [
+        words["typed"]
+    ]
+
+
+@LANGUAGES
+async def test_words_and_a_voice_note_on_pause_are_kept(
+    bridges: Bridges, sandbox: Sandbox, language: str
+):
+    words = WORDS[language]
+    user = _learner(sandbox, language)
+    await bridges.onboard(user, first_now=False)  # no lesson yet: nothing to answer
+    await bridges.say(user, "/pause")
+    await bridges.say(user, words["more"])
+    assert words["paused"] in user.last.text
+    user.send_voice(8)
+    await bridges.settle()
+    assert words["paused"] in user.last.text
+    data = await _export(bridges, user)
+    kept = data["notes_before_the_first_lesson"]
+    assert [(m["role"], m["words"]) for m in kept] == [  # type: ignore[union-attr]
+        ("note", words["more"]),
+        ("note", "🎤 0:08"),
+    ]
+    assert kept[1]["voice_file_id"].startswith("voice-1001-")  # type: ignore[index]
+
+
+async def test_a_poll_gets_one_polite_line_and_marks_around_a_digit_are_read(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex)
+    alex.send_poll()
+    await bridges.settle()
+    assert "I can only read text messages" in alex.last.text
+    await bridges.say(alex, "not yet")
+    await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a 1-5 scale
+    await bridges.say(alex, "\u200f4\u200e")  # right-to-left and left-to-right marks
+    assert "Your answer: 4" in alex.last.text
