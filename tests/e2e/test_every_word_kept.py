@@ -171,5 +171,32 @@ async def test_a_poll_gets_one_polite_line_and_marks_around_a_digit_are_read(
     assert "I can only read text messages" in alex.last.text
     await bridges.say(alex, "not yet")
     await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a 1-5 scale
+    await bridges.say(alex, "7")  # outside the scale: the question again, the 7 kept
+    assert "couldn't tell which answer" in alex.last.text and alex.last.buttons
     await bridges.say(alex, "\u200f4\u200e")  # right-to-left and left-to-right marks
     assert "Your answer: 4" in alex.last.text
+    data = await _export(bridges, alex)
+    day2 = data["deliveries"][1]  # type: ignore[index]
+    assert [(m["role"], m["words"]) for m in day2["messages"]] == [
+        ("note", "7"),
+        ("typed", "\u200f4\u200e"),
+    ]
+
+
+async def test_a_learner_marked_blocked_who_writes_again_is_taken_back(
+    bridges: Bridges, sandbox: Sandbox
+):
+    """Blocked without a word (only a 403 told), then unblocked and writing: the message is
+    kept and answered, and the lessons come again."""
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex)
+    alex.blocked = True
+    assert (await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))).blocked == 1
+    alex.blocked = False
+    await bridges.say(alex, "sorry, I was away")
+    assert "kept your words as a note" in alex.last.text
+    assert bridges.repo is not None
+    learner = await bridges.repo.get_learner(1001)
+    assert learner is not None and learner.status == "active"
+    report = await bridges.next_day_at(datetime(2026, 3, 4, 7, 0, tzinfo=UTC))
+    assert report.sent == 1 and "Day 2 of" in alex.last.text

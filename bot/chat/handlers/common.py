@@ -13,17 +13,24 @@ from bot.chat.format import local_when
 from bot.chat.services import BridgesContext
 from bot.chat.texts import language_for, texts
 from scheduler.due import parse_daily_time
-from scheduler.states import DueKind
+from scheduler.states import DueKind, LearnerStatus
 from storage.views import LearnerView
 
 Context = BridgesContext
 
 
 async def current_learner(update: Update, context: Context) -> LearnerView | None:
+    """The learner who sent the update, or None for a stranger. A learner marked blocked
+    (a send came back 403) who writes again has the chat open: they are taken back, as
+    an unblock would, since Telegram does not always say that it was lifted."""
     user = update.effective_user
     if user is None:
         return None
-    return await context.services.repo.get_learner(user.id)
+    svc = context.services
+    learner = await svc.repo.get_learner(user.id)
+    if learner is not None and learner.status == LearnerStatus.BLOCKED:
+        return await svc.repo.mark_unblocked(user.id, svc.clock())
+    return learner
 
 
 async def require_learner(update: Update, context: Context) -> LearnerView | None:
