@@ -24,7 +24,7 @@ from storage import lease as leases
 from storage.base import view
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import latest_delivery, lock_learner, reschedule
-from storage.views import AnswerOutcome, ButtonCheckin, Progress, Typed
+from storage.views import AnswerOutcome, AnswerStatus, ButtonCheckin, Progress, Typed
 
 # Answers are kept whole up to this many characters; Telegram's own limit is 4096.
 MAX_ANSWER_LENGTH = 4096
@@ -59,7 +59,14 @@ async def record_answer(
     outcome = await _record(session, delivery, value, now, private=hidden, via=via)
     if outcome.status == "recorded" and typed is not None:
         kept.keep(
-            session, learner_id, delivery_id, typed.message_id, KeptRole.TYPED, typed.words, now
+            session,
+            learner_id,
+            delivery_id,
+            typed.message_id,
+            KeptRole.TYPED,
+            typed.words,
+            now,
+            private=outcome.in_care,
         )
     return outcome
 
@@ -105,22 +112,29 @@ async def record_voice_answer(
     message_id: int | None = None,
 ) -> AnswerOutcome:
     """A voice or video note answers the newest check-in that asks for words, as text
-    would (early on the lesson's day too); its file id and length are kept. Where no
-    such check-in is open it is kept as a note (`noted`, with the lesson id when the
-    open check-in takes a tap)."""
+    would (early on the lesson's day too); its file id and length are kept. Anything
+    else keeps it as a note: `noted` (with the lesson id when the open check-in takes a
+    tap and is unanswered), or `already` when that check-in was answered."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
     spoken = f"🎤 {seconds // 60}:{seconds % 60:02d}"
-    if latest is None or not await _open_for(session, latest, now) or latest.checkin_kind != "text":
-        await kept.keep_note(session, learner_id, message_id, spoken, now, voice_file_id=file_id)
-        takes_tap = latest is not None and latest.checkin_kind != "text"
-        return AnswerOutcome("noted", latest.lesson_id if takes_tap and latest else None)
-    outcome = await _record(session, latest, spoken, now, private=False, via=AnswerVia.VOICE)
-    if outcome.status == "already":  # a second note the same day is added, as words are
-        outcome = await _add_to(session, latest, spoken, outcome, private=False)
-    elif outcome.status == "recorded":
-        answer = (await session.exec(select(Answer).where(Answer.delivery_id == latest.id))).one()
-        answer.voice_file_id, answer.voice_seconds = file_id[:256], seconds
-    if outcome.status in ("recorded", "added"):
+    outcome = AnswerOutcome("closed")
+    if latest is not None and await _open_for(session, latest, now):
+        if latest.checkin_kind != "text":  # it takes a tap: kept as a note, said so
+            answered = await session.exec(select(Answer.id).where(Answer.delivery_id == latest.id))
+            status: AnswerStatus = "already" if answered.first() is not None else "noted"
+            outcome = AnswerOutcome(status, latest.lesson_id)
+        else:
+            outcome = await _record(
+                session, latest, spoken, now, private=False, via=AnswerVia.VOICE
+            )
+            if outcome.status == "already":  # a second note the same day is added, as words are
+                outcome = await _add_to(session, latest, spoken, outcome, private=False)
+            elif outcome.status == "recorded":
+                answer = (
+                    await session.exec(select(Answer).where(Answer.delivery_id == latest.id))
+                ).one()
+                answer.voice_file_id, answer.voice_seconds = file_id[:256], seconds
+    if outcome.status in ("recorded", "added") and latest is not None:
         kept.keep(
             session,
             learner_id,
@@ -132,10 +146,12 @@ async def record_voice_answer(
             private=outcome.in_care,
             voice_file_id=file_id,
         )
-    elif outcome.status == "already":
-        await kept.keep_note(session, learner_id, message_id, spoken, now, voice_file_id=file_id)
-        return AnswerOutcome("noted", None, outcome.streaks, in_care=outcome.in_care)
-    return outcome
+        return outcome
+    # Anything else (no check-in open, one that takes a tap, a full answer): a note.
+    await kept.keep_note(session, learner_id, message_id, spoken, now, voice_file_id=file_id)
+    if outcome.status in ("noted", "already"):
+        return outcome
+    return AnswerOutcome("noted")
 
 
 async def _open_for(session: AsyncSession, delivery: Delivery, now: datetime) -> bool:
@@ -242,7 +258,7 @@ async def _record(
     if early and learner is not None:
         await reschedule(session, learner, now)  # nothing to ask tonight: the next lesson
     streaks = await _streaks(session, delivery.learner_id)
-    resumed = False if private else await _back_from_silence(session, delivery.learner_id, now)
+    resumed = False if private else await back_from_silence(session, delivery.learner_id, now)
     return AnswerOutcome(
         "recorded", delivery.lesson_id, streaks, resumed=resumed, in_care=in_care, early=early
     )
@@ -255,7 +271,7 @@ async def note_care(session: AsyncSession, learner_id: int, now: datetime) -> No
         learner.care_since = now
 
 
-async def _back_from_silence(session: AsyncSession, learner_id: int, now: datetime) -> bool:
+async def back_from_silence(session: AsyncSession, learner_id: int, now: datetime) -> bool:
     """Any answer ends a pause that silence started (never one the learner chose)."""
     learner = await lock_learner(session, learner_id)
     if learner is None or not view(learner).auto_paused:

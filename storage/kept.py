@@ -22,9 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scheduler.claims import Claim
 from scheduler.states import ClaimKind, KeptRole
 from storage.models import Answer, KeptMessage, Learner, MessageEdit
-from storage.schedule import latest_delivery
+from storage.schedule import latest_delivery, lock_learner
 
-# The most of each note the evening check-in shows back (the whole note is kept).
+# What the evening check-in shows back of the day's notes (the whole notes are kept): the
+# newest few, each cut to a length, so the check-in stays far inside Telegram's 4096.
+SHOWN_NOTES = 3
 SHOWN_NOTE_LENGTH = 300
 
 EditOutcome = Literal["answer", "typed", "note", "unknown", "same"]
@@ -103,6 +105,9 @@ async def edit(
     history. An answer's part updates the answer (`longest` characters at most).
     `typed` for words that stood for a tap (the tap stays the answer); `unknown` for a
     message that was never kept (a command, a typed setting)."""
+    # The learner first, as every answer takes it: a second message adding to the answer
+    # at this moment waits, so neither overwrites the other's words.
+    await lock_learner(session, learner_id)
     found = (
         await session.exec(
             select(KeptMessage)
@@ -165,7 +170,6 @@ async def with_notes(session: AsyncSession, claims: Sequence[Claim]) -> list[Cla
                 col(KeptMessage.delivery_id).in_(sorted(asked)),
                 KeptMessage.role == KeptRole.NOTE,
                 col(KeptMessage.private).is_(False),
-                col(KeptMessage.voice_file_id).is_(None),
             )
             .order_by(col(KeptMessage.id))
         )
@@ -173,13 +177,23 @@ async def with_notes(session: AsyncSession, claims: Sequence[Claim]) -> list[Cla
     notes: dict[int, list[str]] = {}
     for delivery_id, words in rows:
         if delivery_id is not None:
-            notes.setdefault(delivery_id, []).append(words[:SHOWN_NOTE_LENGTH])
+            notes.setdefault(delivery_id, []).append(_shown(words))
+    for delivery_id, day in notes.items():
+        if len(day) > SHOWN_NOTES:  # the newest few, and how many more there are
+            notes[delivery_id] = [f"… (+{len(day) - SHOWN_NOTES})", *day[-SHOWN_NOTES:]]
     return [
         replace(claim, notes=tuple(notes[claim.delivery_id]))
         if claim.kind == ClaimKind.CHECKIN and claim.delivery_id in notes
         else claim
         for claim in claims
     ]
+
+
+def _shown(words: str) -> str:
+    """A note as the evening shows it: whole, or cut at a word with "…"."""
+    if len(words) <= SHOWN_NOTE_LENGTH:
+        return words
+    return words[:SHOWN_NOTE_LENGTH].rsplit(" ", 1)[0].rstrip() + "…"
 
 
 async def kept_for_export(

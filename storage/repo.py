@@ -57,6 +57,7 @@ from storage.views import (
     AnswerOutcome,
     ButtonCheckin,
     LearnerView,
+    NoteOutcome,
     Progress,
     SnoozeOutcome,
     TodayOutcome,
@@ -308,11 +309,16 @@ class Repo:
         *,
         message_id: int | None = None,
         private: bool = False,
-    ) -> bool:
+    ) -> NoteOutcome:
         async with self._sessions.begin() as session:
-            return await kept.keep_note(
+            if not await kept.keep_note(
                 session, learner_id, message_id, words[:MAX_ANSWER_LENGTH], now, private=private
-            )
+            ):
+                return NoteOutcome(kept=False)
+            # Words from a learner whom silence paused say they are back, as an answer does;
+            # words that spoke of crisis or abuse never restart lessons behind their back.
+            resumed = not private and await answers.back_from_silence(session, learner_id, now)
+            return NoteOutcome(kept=True, resumed=resumed)
 
     async def edit_kept(
         self, learner_id: int, message_id: int, words: str, now: datetime, *, private: bool = False

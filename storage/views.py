@@ -80,6 +80,15 @@ class ButtonCheckin:
 
 
 @dataclass(frozen=True)
+class NoteOutcome:
+    """Words kept as a note (`kept`: False for a stranger); `resumed`: they ended a pause
+    that silence started, as an answer would (the learner is back)."""
+
+    kept: bool
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
 class Typed:
     """Words a learner typed for a tap ("yes, I sent it"), and their message: kept beside
     the tap they stood for, so nothing typed is thrown away and an edit finds them."""

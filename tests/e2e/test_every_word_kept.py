@@ -22,7 +22,7 @@ EVENING = datetime(2026, 3, 2, 19, 0, 1, tzinfo=UTC)  # 20:00 in Amsterdam
 WORDS = {
     "en": {
         "note": "hmm, I did half of it <b>&</b>",
-        "kept": "so I've kept your words as a note on today",
+        "kept": "so I've kept your words as a note for today",
         "earlier": "You wrote earlier today:",
         "tap": "Not yet",
         "answer": "I asked my sistr how she really was",
@@ -194,9 +194,73 @@ async def test_a_learner_marked_blocked_who_writes_again_is_taken_back(
     assert (await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))).blocked == 1
     alex.blocked = False
     await bridges.say(alex, "sorry, I was away")
-    assert "kept your words as a note" in alex.last.text
+    assert "as a note for today" in alex.last.text
     assert bridges.repo is not None
     learner = await bridges.repo.get_learner(1001)
     assert learner is not None and learner.status == "active"
     report = await bridges.next_day_at(datetime(2026, 3, 4, 7, 0, tzinfo=UTC))
     assert report.sent == 1 and "Day 2 of" in alex.last.text
+
+
+async def test_the_evening_shows_edited_notes_never_private_ones_and_only_the_newest_few(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex, time="08:00", checkin_time="20:00", first_now=False)
+    await bridges.next_day_at(MORNING)
+    bridges.clock.now = LUNCH
+    first = alex.send("hmm, hlf of it")
+    await bridges.settle()
+    alex.edit_message(first, "hmm, half of it")  # the evening shows the words as fixed
+    await bridges.settle()
+    for n in range(1, 6):
+        await bridges.say(alex, f"thought {n}: " + "so much to say " * 30)
+    await bridges.say(alex, "he hit me again")  # care first; kept, private, never shown
+    assert "Nobody has the right" in alex.last.text
+    report = await bridges.next_day_at(EVENING)
+    assert report.sent == 1 and report.failed == 0  # many notes never make it too long
+    evening = alex.last.text
+    assert "hit me" not in evening
+    assert "… (+3)" in evening  # the newest three shown, and how many more there are
+    assert "thought 5" in evening and "thought 3" in evening and "thought 2" not in evening
+    assert "hlf" not in evening and len(evening) < 1500
+    data = await _export(bridges, alex)
+    [day1] = data["deliveries"]  # type: ignore[misc]
+    notes = day1["messages"]
+    assert notes[0]["words"] == "hmm, half of it" and notes[6]["private"]
+    assert len(notes) == 7  # every word kept, whatever the evening shows
+
+
+async def test_an_early_typed_answer_is_marked_early_and_takes_every_keyboard_off(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex)  # day 1's choice under the lesson
+    lesson = alex.last
+    await bridges.say(alex, "hmm")  # the choices again, with buttons of their own
+    again = alex.last
+    assert again.buttons
+    await bridges.say(alex, "not yet")
+    assert lesson.buttons == [] and again.buttons == []  # no stale buttons left
+    alex.send_voice(5)  # after the answer: kept as a note, said so
+    await bridges.settle()
+    assert "already answered" in alex.last.text
+    await bridges.onboard(sandbox.user(1002, "Sam"), time="08:00", checkin_time="20:00")
+    sam = sandbox.user(1002, "Sam")
+    assert "I'll ask how it went this evening" in sam.last.text
+    await bridges.say(sam, "yes, I sent it")
+    data = await _export(bridges, sam)
+    [day1] = data["deliveries"]  # type: ignore[misc]
+    assert day1["answer"]["early"] and day1["answer"]["via"] == "typed"
+
+
+async def test_words_after_silence_paused_the_lessons_bring_them_back(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex, time="08:00", first_now=False)
+    for day in range(2, 8):  # five lessons unanswered, then the gentle note
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+    assert "I haven't heard from you in a while" in alex.last.text
+    await bridges.say(alex, "sorry, busy weeks")  # not an option: a note, and back
+    assert "Welcome back! Your lessons continue" in alex.last.text

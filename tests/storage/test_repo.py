@@ -329,10 +329,10 @@ async def test_an_edit_from_before_a_restart_updates_that_round_only(
     await make_learner(repo, clock.now)
     day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     await _deliver(repo, day)
-    assert await repo.keep_note(1001, "first try", day, message_id=7)
+    assert (await repo.keep_note(1001, "first try", day, message_id=7)).kept
     assert await repo.restart(1001, day, course_length=1) == "restarted"
     await _deliver(repo, day + timedelta(days=1))  # round 2, day 1
-    assert await repo.keep_note(1001, "round two", day + timedelta(days=1), message_id=9)
+    assert (await repo.keep_note(1001, "round two", day + timedelta(days=1), message_id=9)).kept
     assert await repo.edit_kept(1001, 7, "first try, fixed", day + timedelta(days=1)) == "note"
     assert await repo.edit_kept(1001, 7, "first try, fixed", day + timedelta(days=1)) == "same"
     assert await repo.edit_kept(1001, 8, "never kept", day) == "unknown"
@@ -368,11 +368,11 @@ async def test_delete_erases_kept_messages_and_their_edits(repo: Repo, clock: Se
     await make_learner(repo, clock.now)
     day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     await _deliver(repo, day)
-    assert await repo.keep_note(1001, "a note", day, message_id=7)
+    assert (await repo.keep_note(1001, "a note", day, message_id=7)).kept
     assert await repo.edit_kept(1001, 7, "a note, edited", day) == "note"
     assert await repo.delete_learner(1001)
     async with repo.engine.connect() as connection:
         for table in ("kept_message", "message_edit"):
             count = await connection.execute(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
             assert count.scalar() == 0
-    assert not await repo.keep_note(1001, "a stranger's words", day)  # nobody to keep for
+    assert not (await repo.keep_note(1001, "a stranger's words", day)).kept  # nobody to keep for

@@ -177,7 +177,7 @@ async def test_stats_count_how_answers_came_notes_and_edits(db: AsyncEngine):
         "recorded"
     )
     assert (await repo.record_voice_answer(5, "v-1", 9, now, message_id=42)).status == "added"
-    assert await repo.keep_note(5, "by the way", now, message_id=43)
+    assert (await repo.keep_note(5, "by the way", now, message_id=43)).kept
     assert await repo.edit_kept(5, 41, "the first line", now) == "answer"
     async with db.begin() as connection:  # one answer from before `via` was kept
         await connection.exec_driver_sql("UPDATE answer SET via = NULL WHERE learner_id = 2")

@@ -19,7 +19,7 @@ from lessons.render import RenderedLesson
 from lessons.typed_answers import typed_answer
 from scheduler.states import DueKind, Step
 from scheduler.streak import Streaks
-from storage.views import AnswerOutcome, LearnerView, Typed
+from storage.views import AnswerOutcome, LearnerView, NoteOutcome, Typed
 
 
 def streak_line(language: str, streaks: Streaks) -> str:
@@ -49,6 +49,7 @@ async def answer_button(
         return
     await query.answer()
     await clear_buttons(update)
+    await _take_buttons_off(context, learner, await _checkin_message(svc, learner))
     await _answered(update, context, learner, outcome, value)
 
 
@@ -106,7 +107,7 @@ async def _answered(
         + _early_line(learner, outcome)
         + _finished_line(svc, learner, outcome),
     )
-    await _welcome_back(update, context, learner, outcome)
+    await _welcome_back(update, context, learner, outcome.resumed)
 
 
 async def _typed_for_a_tap(
@@ -124,19 +125,20 @@ async def _typed_for_a_tap(
     if lesson is None:
         return False
     if found.answered:  # words after the tap: not a second answer, but kept
-        await _keep_note(update, context, learner, text)
+        note = await _keep_note(update, context, learner, text)
         await reply(update, say(learner.language, "hint-already-answered"))
+        await _welcome_back(update, context, learner, note.resumed)
         return True
     answers = await _branch_answers(svc, learner, found.lesson_id)
     checkin = lesson.checkin_for(answers)
     value = typed_answer(checkin, text)
     if value is None:
-        await _keep_note(update, context, learner, text)
+        note = await _keep_note(update, context, learner, text)
         options = tuple((option.label, option.value) for option in checkin.options) or tuple(
             (v, v) for v in checkin.values()
         )
         shown = RenderedLesson(found.lesson_id, "", "", checkin.kind, options)
-        await reply(
+        again = await reply(
             update,
             say(
                 learner.language,
@@ -147,6 +149,9 @@ async def _typed_for_a_tap(
             ),
             keyboards.checkin(found.delivery_id, shown),
         )
+        if again is not None:  # its buttons go too once the check-in is answered
+            _choices_shown(context).append(again.message_id)
+        await _welcome_back(update, context, learner, note.resumed)
         return True
     outcome = await svc.repo.record_answer(
         learner.id,
@@ -168,12 +173,30 @@ async def _typed_for_a_tap(
     return True
 
 
+def _choices_shown(context: Context) -> list[int]:
+    """The messages that showed a check-in's choices again (this process, this chat): their
+    buttons are taken off with the check-in's own once it is answered."""
+    chat_data = context.chat_data
+    if chat_data is None:
+        return []
+    shown: list[int] = chat_data.setdefault("choices_shown", [])
+    return shown
+
+
+async def _checkin_message(svc: Services, learner: LearnerView) -> int | None:
+    """The message whose buttons ask the newest check-in, if it is still open."""
+    found = await svc.repo.button_checkin(learner.id, svc.clock())
+    return found.message_id if found is not None else None
+
+
 async def _take_buttons_off(context: Context, learner: LearnerView, message_id: int | None) -> None:
-    """Words answered the check-in: its buttons go, as a tap would take them off."""
-    if message_id is None:
-        return
-    with suppress(TelegramError):  # already off, or the message is gone: nothing to do
-        await context.bot.edit_message_reply_markup(learner.id, message_id, reply_markup=None)
+    """The check-in is answered: the buttons of its message and of every message that
+    showed its choices again go, as a tap takes off those it was pressed on."""
+    shown = _choices_shown(context)
+    for each in {*shown, *([message_id] if message_id is not None else [])}:
+        with suppress(TelegramError):  # already off, or the message is gone: nothing to do
+            await context.bot.edit_message_reply_markup(learner.id, each, reply_markup=None)
+    shown.clear()
 
 
 def _message_id(update: Update) -> int | None:
@@ -182,10 +205,12 @@ def _message_id(update: Update) -> int | None:
     return message.message_id if message is not None else None
 
 
-async def _keep_note(update: Update, context: Context, learner: LearnerView, words: str) -> None:
-    """Keep words that answer nothing as a note on the learner's day."""
+async def _keep_note(
+    update: Update, context: Context, learner: LearnerView, words: str
+) -> NoteOutcome:
+    """Keep words that answer nothing as a note for the learner's day."""
     svc = context.services
-    await svc.repo.keep_note(learner.id, words, svc.clock(), message_id=_message_id(update))
+    return await svc.repo.keep_note(learner.id, words, svc.clock(), message_id=_message_id(update))
 
 
 async def _branch_answers(
@@ -239,10 +264,10 @@ async def _buttons_showing(svc: Services, learner: LearnerView) -> bool:
 
 
 async def _welcome_back(
-    update: Update, context: Context, learner: LearnerView, outcome: AnswerOutcome
+    update: Update, context: Context, learner: LearnerView, resumed: bool
 ) -> None:
-    """An answer ended a pause that silence started: say the lessons are back."""
-    if not outcome.resumed:
+    """An answer (or a note) ended a pause that silence started: say the lessons are back."""
+    if not resumed:
         return
     after = await context.services.repo.get_learner(learner.id)
     line = "" if after is None else next_lesson_line(after, context)
@@ -287,9 +312,11 @@ async def voice(
             + _early_line(learner, outcome)
             + _finished_line(svc, learner, outcome),
         )
-        await _welcome_back(update, context, learner, outcome)
+        await _welcome_back(update, context, learner, outcome.resumed)
     elif outcome.status == "added":
         await reply(update, say(learner.language, "answer-added"))
+    elif outcome.status == "already":  # kept as a note: the tap answered today already
+        await reply(update, say(learner.language, "hint-already-answered"))
     elif outcome.lesson_id is not None:  # kept as a note: the open check-in takes a tap
         await reply(update, say(learner.language, "voice-not-now"))
     else:
@@ -334,7 +361,7 @@ async def free_text(
             + _early_line(learner, outcome)
             + _finished_line(svc, learner, outcome),
         )
-        await _welcome_back(update, context, learner, outcome)
+        await _welcome_back(update, context, learner, outcome.resumed)
     elif outcome.status == "added":  # a second message the same day: kept with the first
         await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "noted":  # the day's answer is full: kept beside it
@@ -342,8 +369,10 @@ async def free_text(
     elif await _typed_for_a_tap(update, context, learner, text):
         return
     else:
-        await _keep_note(update, context, learner, text)
-        if await _buttons_showing(svc, learner):
+        note = await _keep_note(update, context, learner, text)
+        if note.resumed:  # back after silence paused them: that is the news
+            await _welcome_back(update, context, learner, resumed=True)
+        elif await _buttons_showing(svc, learner):
             await reply(update, say(learner.language, "hint-tap-buttons"))
         else:
             await reply(update, _noted_line(learner, svc.clock()))

@@ -31,6 +31,10 @@ async def text(update: Update, context: Context) -> None:
         await reply(update, say(learner.language, "message-forwarded"))
         return
     if message is not None and message.text and _only_emoji(message.text):
+        svc = context.services  # a feeling is kept too, as a note for the day
+        await svc.repo.keep_note(
+            learner.id, message.text, svc.clock(), message_id=message.message_id
+        )
         await reply(update, await _warm_line(context, learner))
         return
     await checkin.free_text(update, context, learner)

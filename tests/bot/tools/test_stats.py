@@ -18,7 +18,7 @@ from bot.tools.stats_page import INSTALL_HINT, render_page
 from bot.tools.stats_report import Table, build_tables
 from bot.tools.stats_text import render_text
 from lessons.loader import Course, load_course
-from storage.stats import CourseStats, Leaving, LessonCount, Totals, ValueCount
+from storage.stats import CourseStats, Leaving, LessonCount, Totals, ValueCount, Ways
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -44,6 +44,7 @@ def _stats() -> CourseStats:
             ValueCount("gone-1", 9, "choice", "en", "<b>maybe</b>", 1),
         ],
         leaving=[Leaving(None, None, silent=1), Leaving("empathy-1", 2, paused=1)],
+        ways=Ways(tap=2, typed=1, text=1, voice=1, early=2, notes=4, edited=1),
     )
 
 
@@ -66,6 +67,18 @@ def test_scale_means_per_lesson_and_per_key_pool_every_language(course: Course):
         ("empathy-1", "2", "2.50", "1", "0", "0", "1", "0"),
     )
     assert _rows(tables, "Scale mean per key") == (("empathy", "2", "2.50"),)
+
+
+def test_how_answers_came_shows_each_way_with_its_share(course: Course):
+    rows = _rows(build_tables(_stats(), course), "How answers came")
+    assert rows[:4] == (
+        ("tapped a button", "2", "40%"),
+        ("typed words for a button", "1", "20%"),
+        ("wrote free text", "1", "20%"),
+        ("sent a voice note", "1", "20%"),
+    )
+    assert ("early, before the evening check-in", "2", "40%") in rows
+    assert ("notes kept (words that answered nothing)", "4", "-") in rows
 
 
 def test_leaving_before_the_first_lesson_has_its_own_row(course: Course):
