@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +18,16 @@ from scheduler.checkin_time import DEFAULT_CHECKIN_TIME
 from scheduler.onboarding import next_step
 from scheduler.states import LearnerStatus, Step
 from storage.base import view
-from storage.models import Answer, Delivery, KeptMessage, Learner, MessageEdit
+from storage.models import (
+    Answer,
+    Delivery,
+    Invite,
+    KeptMessage,
+    Learner,
+    MessageEdit,
+    Pair,
+    Reveal,
+)
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 
@@ -169,6 +178,16 @@ async def mark_unblocked(
 
 async def delete_learner(session: AsyncSession, learner_id: int) -> bool:
     """Erase every row about the learner. Returns whether there was anything to erase."""
+    theirs = select(Pair.id).where(
+        or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
+    )
+    await session.exec(delete(Reveal).where(col(Reveal.pair_id).in_(theirs)))
+    await session.exec(
+        delete(Pair).where(
+            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
+        )
+    )
+    await session.exec(delete(Invite).where(col(Invite.inviter_id) == learner_id))
     kept = select(KeptMessage.id).where(col(KeptMessage.learner_id) == learner_id)
     await session.exec(delete(MessageEdit).where(col(MessageEdit.kept_message_id).in_(kept)))
     await session.exec(delete(KeptMessage).where(col(KeptMessage.learner_id) == learner_id))

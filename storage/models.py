@@ -78,6 +78,12 @@ class Learner(SQLModel, table=True):
     # When silence last paused the learner (auto-pause); kept after they come back, so
     # only lessons after it count as silence. Paused by silence while paused_since equals it.
     auto_paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Wrong invite codes typed (/together CODE) since `invite_misses_since`: a few an hour,
+    # then no more tries for a while, so codes cannot be guessed.
+    invite_misses: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    invite_misses_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -228,6 +234,57 @@ class MessageEdit(SQLModel, table=True):
     )
     words: str = Field(sa_column=Column(Text, nullable=False))
     replaced_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Invite(SQLModel, table=True):
+    """A learner's invite to take the course together (/together): single use, for 72
+    hours, revocable. Only a hash of its code is kept (the code itself is shown once, to
+    the inviter), so the table cannot be read back into working invites."""
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    inviter_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Pair(SQLModel, table=True):
+    """Two learners taking the course together, from `linked_at` until `ended_at` (either
+    may end it, at once). One open pair per learner at a time."""
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    inviter_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    partner_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    linked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Reveal(SQLModel, table=True):
+    """A check-in both partners answered, shown to each of them once: unique per pair and
+    lesson, so two answers landing at the same moment reveal exactly once."""
+
+    __table_args__ = (UniqueConstraint("pair_id", "lesson_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    pair_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("pair.id", ondelete="CASCADE"), nullable=False)
+    )
+    lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    revealed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class SendBudgetSlot(SQLModel, table=True):

@@ -45,6 +45,7 @@ from storage import (
     learners,
     lease,
     outcome,
+    pairs,
     recalls,
     snooze,
     today,
@@ -345,6 +346,37 @@ class Repo:
     async def progress(self, learner_id: int) -> Progress | None:
         async with self._reads() as session:
             return await answers.progress(session, learner_id)
+
+    # Together: invites, pairs, the mutual reveal (storage/pairs.py).
+
+    async def create_invite(self, learner_id: int, now: datetime) -> str:
+        async with self._sessions.begin() as session:
+            return await pairs.create_invite(session, learner_id, now)
+
+    async def revoke_invites(self, learner_id: int, now: datetime) -> int:
+        async with self._sessions.begin() as session:
+            return await pairs.revoke_invites(session, learner_id, now)
+
+    async def partner(self, learner_id: int) -> pairs.Partner | None:
+        async with self._reads() as session:
+            return await pairs.partner(session, learner_id)
+
+    async def check_invite(self, learner_id: int, code: str, now: datetime) -> pairs.InviteCheck:
+        async with self._sessions.begin() as session:  # a wrong code counts as a miss
+            checked, _invite = await pairs.check_invite(session, learner_id, code, now)
+            return checked
+
+    async def link(self, learner_id: int, code: str, now: datetime) -> pairs.InviteCheck:
+        async with self._sessions.begin() as session:
+            return await pairs.link(session, learner_id, code, now)
+
+    async def unlink(self, learner_id: int, now: datetime) -> pairs.Partner | None:
+        async with self._sessions.begin() as session:
+            return await pairs.unlink(session, learner_id, now)
+
+    async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Revealed | None:
+        async with self._sessions.begin() as session:
+            return await pairs.reveal(session, learner_id, lesson_id, now)
 
     # The learner's own history, and /restart (storage/history.py).
 

@@ -43,6 +43,7 @@ from bot.chat.handlers import (
     router,
     safety,
     snooze,
+    together,
 )
 from bot.chat.sender import TelegramSender
 from bot.chat.services import CONTEXT_TYPES, BotData, BridgesContext, Services
@@ -155,6 +156,7 @@ def build_application(
         (callbacks.SNOOZE,): snooze.snooze_button,
         (callbacks.CHECKIN_TIME,): checkin_time.checkin_time_button,
         (callbacks.FIRST_NOW, callbacks.FIRST_LATER): lesson.first_lesson_button,
+        (callbacks.PAIR_LINK, callbacks.PAIR_NOT_NOW): together.button,
         (
             callbacks.LANGUAGE,
             callbacks.ZONE,

@@ -27,6 +27,8 @@ DELETE_YES = "dy"
 DELETE_NO = "dn"
 SNOOZE = "s"  # "later" on a lesson: s:<delivery id>:<h|e>
 CHECKIN_TIME = "r"  # the evening check-in's time: r:<HHMM|off>
+PAIR_LINK = "pl"  # "Link with Sam" under an invite: pl:<code> (checked again on the tap)
+PAIR_NOT_NOW = "pn"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def parse(data: str | None) -> Callback | None:
         DELETE_NO: 0,
         SNOOZE: 2,
         CHECKIN_TIME: 1,
+        PAIR_LINK: 1,
+        PAIR_NOT_NOW: 0,
     }.get(action)
     if expected is None or len(args) != expected:
         return None

@@ -16,6 +16,7 @@ from bot.chat.handlers import (
     pause,
     progress,
     safety,
+    together,
 )
 from bot.chat.handlers.common import Context
 
@@ -45,6 +46,7 @@ COMMANDS = (
     Command("timezone", onboarding.timezone_command),
     Command("language", onboarding.language_command),
     Command("help", account.help_command),
+    Command("together", together.command),
     Command("sos", safety.sos),
     Command("sources", account.sources),
     Command("start", onboarding.start),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat import callbacks, keyboards
+from bot.chat.handlers import together
 from bot.chat.handlers.common import (
     Context,
     clear_buttons,
@@ -54,5 +55,8 @@ async def delete_button(update: Update, context: Context) -> None:
     if not confirmed:
         await reply(update, say(language, "delete-cancelled"))
         return
+    partner = await context.services.repo.partner(user.id)
     erased = await context.services.repo.delete_learner(user.id)
     await reply(update, say(language, "deleted" if erased else "nothing-to-delete"))
+    if partner is not None:  # their answers are gone from both views; the other is told
+        await together.tell(context, partner.id, say(partner.language, "together-ended"))

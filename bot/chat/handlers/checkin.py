@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.chat import callbacks, keyboards
+from bot.chat.handlers import together
 from bot.chat.handlers.common import Context, clear_buttons, next_lesson_line, reply, say
 from bot.chat.handlers.onboarding import typed_setting
 from bot.chat.handlers.safety import harm_lines
@@ -108,6 +109,7 @@ async def _answered(
         + _finished_line(svc, learner, outcome),
     )
     await _welcome_back(update, context, learner, outcome.resumed)
+    await together.share(update, context, learner, outcome.lesson_id)
 
 
 async def _typed_for_a_tap(
@@ -313,6 +315,7 @@ async def voice(
             + _finished_line(svc, learner, outcome),
         )
         await _welcome_back(update, context, learner, outcome.resumed)
+        await together.share(update, context, learner, outcome.lesson_id)
     elif outcome.status == "added":
         await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "already":  # kept as a note: the tap answered today already
@@ -362,6 +365,7 @@ async def free_text(
             + _finished_line(svc, learner, outcome),
         )
         await _welcome_back(update, context, learner, outcome.resumed)
+        await together.share(update, context, learner, outcome.lesson_id)
     elif outcome.status == "added":  # a second message the same day: kept with the first
         await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "noted":  # the day's answer is full: kept beside it

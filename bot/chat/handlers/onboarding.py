@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks, keyboards
+from bot.chat.handlers import together
 from bot.chat.handlers.checkin_time import ask_checkin_time
 from bot.chat.handlers.common import (
     Context,
@@ -81,10 +82,22 @@ async def start(update: Update, context: Context) -> None:
         language=language_for(user.language_code),
         now=svc.clock(),
     )
+    invite = next(
+        (arg for arg in command_args(context) if arg.startswith(together.DEEP_LINK_PREFIX)), None
+    )
     if created or learner.onboarding_step != Step.DONE:
         await reply(update, say(learner.language, "welcome", name=learner.first_name))
         await continue_onboarding(update, learner)
-        return
+    else:
+        await _welcome_back(update, context, learner)
+    if invite is not None:  # opened through an invite: asked whether to link, by name
+        await together.offer(
+            update, context, learner, invite.removeprefix(together.DEEP_LINK_PREFIX)
+        )
+
+
+async def _welcome_back(update: Update, context: Context, learner: LearnerView) -> None:
+    svc = context.services
     await reply(
         update,
         say(

@@ -1,0 +1,186 @@
+"""/together: take the course with someone, and see each other's answers once both answered.
+
+`/together` gives an invite (a t.me deep link and a code to type); the invited
+person opens it (`/start pair-CODE`) or types `/together CODE`, and is asked, with
+the inviter's first name, whether to link. `/together off` ends a link at once (or
+cancels an open invite), and the other is told only that the link has ended.
+After an answer, `share` shows both partners each other's answer when both have
+answered that check-in (storage/pairs.py decides, once). Every message says that
+answers stay private until both answered and how to leave; nothing here tells one
+partner when the other was last seen or read anything.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.chat import callbacks
+from bot.chat.handlers.common import (
+    Context,
+    clear_buttons,
+    command_args,
+    reply,
+    require_learner,
+    say,
+)
+from bot.chat.services import Services
+from storage.pairs import CODE_LENGTH, Revealed, Shared, normalise
+from storage.views import LearnerView
+
+log = logging.getLogger(__name__)
+
+# What `/start <payload>` carries for an invite: t.me/<bot>?start=pair-CODE.
+DEEP_LINK_PREFIX = "pair-"
+# The most of a partner's written answer shown (the whole stays in their own export).
+SHOWN_ANSWER_LENGTH = 700
+
+
+async def command(update: Update, context: Context) -> None:
+    """/together (an invite, or who you are linked with), /together off, /together CODE."""
+    learner = await require_learner(update, context)
+    if learner is None:
+        return
+    args = command_args(context)
+    if args and args[0].lower() in ("off", "uit", "stop"):
+        await _off(update, context, learner)
+    elif args:
+        await offer(update, context, learner, " ".join(args))
+    else:
+        await _invite(update, context, learner)
+
+
+async def _invite(update: Update, context: Context, learner: LearnerView) -> None:
+    svc = context.services
+    partner = await svc.repo.partner(learner.id)
+    if partner is not None:
+        await reply(
+            update, say(learner.language, "together-linked-already", name=partner.first_name)
+        )
+        return
+    code = await svc.repo.create_invite(learner.id, svc.clock())
+    link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_PREFIX}{code}"
+    await reply(update, say(learner.language, "together-invite", link=link, code=code))
+
+
+async def _off(update: Update, context: Context, learner: LearnerView) -> None:
+    """End the link at once (no confirmation from the other), or cancel an open invite."""
+    svc = context.services
+    now = svc.clock()
+    partner = await svc.repo.unlink(learner.id, now)
+    if partner is not None:
+        await reply(update, say(learner.language, "together-off-done"))
+        await tell(context, partner.id, say(partner.language, "together-ended"))
+        return
+    if await svc.repo.revoke_invites(learner.id, now):
+        await reply(update, say(learner.language, "together-invite-revoked"))
+        return
+    await reply(update, say(learner.language, "together-off-nothing"))
+
+
+async def offer(update: Update, context: Context, learner: LearnerView, code: str) -> None:
+    """An invite opened or typed: ask, with the inviter's name, whether to link."""
+    svc = context.services
+    code = normalise(code)[: CODE_LENGTH * 2]
+    checked = await svc.repo.check_invite(learner.id, code, svc.clock())
+    name = checked.inviter.first_name if checked.inviter else ""
+    if checked.status != "ok":
+        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    say(learner.language, "button-together-link", name=name),
+                    callback_data=callbacks.pack(callbacks.PAIR_LINK, code),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    say(learner.language, "button-together-not-now"),
+                    callback_data=callbacks.pack(callbacks.PAIR_NOT_NOW),
+                )
+            ],
+        ]
+    )
+    await reply(update, say(learner.language, "together-offer", name=name), keyboard)
+
+
+async def button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
+    """ "Link with Sam" or "Not now" under an invite: the code is checked again, as typed."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    svc = context.services
+    if data.action == callbacks.PAIR_NOT_NOW:
+        await clear_buttons(update)
+        await reply(update, say(learner.language, "together-not-now"))
+        return
+    checked = await svc.repo.link(learner.id, data.args[0], svc.clock())
+    inviter = checked.inviter
+    name = inviter.first_name if inviter else ""
+    await clear_buttons(update)
+    if checked.status != "ok" or inviter is None:
+        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
+        return
+    await reply(update, say(learner.language, "together-linked", name=name))
+    await tell(
+        context,
+        inviter.id,
+        say(inviter.language, "together-linked", name=learner.first_name),
+    )
+
+
+async def share(
+    update: Update, context: Context, learner: LearnerView, lesson_id: str | None
+) -> None:
+    """After the learner answered: when their partner answered this check-in too, each
+    sees the other's answer, once."""
+    if lesson_id is None:
+        return
+    svc = context.services
+    revealed = await svc.repo.reveal(learner.id, lesson_id, svc.clock())
+    if revealed is None:
+        return
+    partner = revealed.partner
+    # An answer that spoke of crisis or harm (or any answer of a learner in care) is not
+    # shown, not even as "answered": the partner may be the one they need to be safe from.
+    if not revealed.theirs.private:
+        await reply(
+            update,
+            _shown(svc, learner.language, partner.first_name, revealed, revealed.theirs),
+        )
+    if not revealed.mine.private:
+        await tell(
+            context,
+            partner.id,
+            _shown(svc, partner.language, revealed.my_name, revealed, revealed.mine),
+        )
+
+
+def _shown(svc: Services, language: str, name: str, revealed: Revealed, answer: Shared) -> str:
+    """One partner's answer in the reader's language: the button's own label, a scale's
+    value, or the words (cut)."""
+    if answer.voice:
+        return say(language, "together-revealed-voice", name=name)
+    shown = answer.value
+    lesson = svc.course.by_id(language, revealed.lesson_id)
+    if lesson is not None:
+        for option in lesson.checkin.options:
+            if option.value == answer.value:
+                shown = option.label
+    if len(shown) > SHOWN_ANSWER_LENGTH:
+        shown = shown[:SHOWN_ANSWER_LENGTH].rsplit(" ", 1)[0] + "…"
+    return say(language, "together-revealed", name=name, answer=shown)
+
+
+async def tell(context: Context, learner_id: int, html: str) -> None:
+    """A message to the partner; one who blocked the bot simply does not get it."""
+    try:
+        await context.bot.send_message(learner_id, html)
+    except TelegramError as error:
+        log.info("partner %s not told (%s)", learner_id, type(error).__name__)

@@ -1,0 +1,269 @@
+"""Together: invites, the pair they make, and the mutual reveal of answers.
+
+A learner invites one person with a code (single use, 72 hours, revocable; only its
+hash is stored). The invited person links; the two are a pair until either ends it,
+at once and without the other's consent. When both partners have answered the same
+lesson's check-in while linked, each is shown the other's answer once (`reveal`):
+nobody sees an answer without having answered, nothing from before the link and
+nothing after it ended. An answer that spoke of crisis or abuse is shown only as
+"answered". Each function works inside the session it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Answer, Delivery, Invite, Learner, Pair, Reveal
+from storage.schedule import lock_learner
+
+INVITE_LIFETIME = timedelta(hours=72)
+# Wrong codes a learner may type in an hour before tries stop for the rest of it: with
+# 31**10 codes, guessing one of the open invites stays out of reach.
+MISSES_ALLOWED = 5
+MISS_WINDOW = timedelta(hours=1)
+# No 0/O, 1/I/L: a code read aloud or copied by hand still works.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+InviteStatus = Literal[
+    "ok", "unknown", "expired", "used", "revoked", "own", "linked", "taken", "limited"
+]
+
+
+@dataclass(frozen=True)
+class Partner:
+    """The other learner of an open pair, as much as the chat needs."""
+
+    id: int
+    first_name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class InviteCheck:
+    """What a typed or opened code is: `ok` (with who invited), or why not."""
+
+    status: InviteStatus
+    inviter: Partner | None = None
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One partner's answer as the other is shown it: the words or value, or, when
+    `private`, only that it was given."""
+
+    value: str
+    private: bool
+    voice: bool = False
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """Both answered `lesson_id` while linked: what each is shown, once."""
+
+    lesson_id: str
+    partner: Partner
+    mine: Shared
+    theirs: Shared
+    my_name: str
+    my_language: str
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise(code: str) -> str:
+    """A code as typed or tapped: case, spaces and dashes do not matter."""
+    return "".join(char for char in code.upper() if char.isalnum())
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise(code).encode()).hexdigest()
+
+
+async def open_pair(session: AsyncSession, learner_id: int) -> Pair | None:
+    found = await session.exec(
+        select(Pair).where(
+            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
+            col(Pair.ended_at).is_(None),
+        )
+    )
+    return found.first()
+
+
+async def partner(session: AsyncSession, learner_id: int) -> Partner | None:
+    """The learner's partner while they are linked."""
+    pair = await open_pair(session, learner_id)
+    if pair is None:
+        return None
+    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    return await _partner(session, other)
+
+
+async def _partner(session: AsyncSession, learner_id: int) -> Partner | None:
+    learner = await session.get(Learner, learner_id)
+    if learner is None:
+        return None
+    return Partner(learner.id, learner.first_name, learner.language)
+
+
+async def create_invite(session: AsyncSession, learner_id: int, now: datetime) -> str:
+    """A new invite for the learner (any earlier open one is revoked): its code."""
+    await revoke_invites(session, learner_id, now)
+    code = new_code()
+    session.add(
+        Invite(
+            inviter_id=learner_id,
+            code_hash=code_hash(code),
+            created_at=now,
+            expires_at=now + INVITE_LIFETIME,
+        )
+    )
+    return code
+
+
+async def revoke_invites(session: AsyncSession, learner_id: int, now: datetime) -> int:
+    """Revoke the learner's open invites; how many there were."""
+    result = await session.exec(
+        update(Invite)
+        .where(
+            col(Invite.inviter_id) == learner_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+async def check_invite(
+    session: AsyncSession, learner_id: int, code: str, now: datetime
+) -> tuple[InviteCheck, Invite | None]:
+    """What `code` is for this learner. A wrong code counts as a miss; after
+    `MISSES_ALLOWED` in an hour every code is refused (`limited`) until the hour ends."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None:
+        return InviteCheck("unknown"), None
+    since = learner.invite_misses_since
+    if since is None or now - since >= MISS_WINDOW:
+        learner.invite_misses, learner.invite_misses_since = 0, None
+    if learner.invite_misses >= MISSES_ALLOWED:
+        return InviteCheck("limited"), None
+    wanted = code_hash(code)
+    invite = (await session.exec(select(Invite).where(Invite.code_hash == wanted))).first()
+    if invite is None or not hmac.compare_digest(invite.code_hash, wanted):
+        learner.invite_misses += 1
+        learner.invite_misses_since = learner.invite_misses_since or now
+        return InviteCheck("unknown"), None
+    inviter = await _partner(session, invite.inviter_id)
+    if invite.inviter_id == learner_id:
+        status: InviteStatus = "own"
+    elif invite.revoked_at is not None:
+        status = "revoked"
+    elif invite.used_at is not None:
+        status = "used"
+    elif invite.expires_at <= now:
+        status = "expired"
+    elif await open_pair(session, learner_id) is not None:
+        status = "linked"
+    elif await open_pair(session, invite.inviter_id) is not None:
+        status = "taken"
+    else:
+        status = "ok"
+    return InviteCheck(status, inviter), invite
+
+
+async def link(session: AsyncSession, learner_id: int, code: str, now: datetime) -> InviteCheck:
+    """Link the learner with the invite's author: `ok` once (the invite is used in the
+    same statement that checks it is still open, so two people accepting one invite at
+    the same moment make exactly one pair), or why not."""
+    checked, invite = await check_invite(session, learner_id, code, now)
+    if checked.status != "ok" or invite is None or invite.id is None:
+        return checked
+    await lock_learner(session, invite.inviter_id)  # both rows held: no second pair
+    if await open_pair(session, invite.inviter_id) is not None:
+        return InviteCheck("taken", checked.inviter)
+    used = await session.exec(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite.id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:
+        return InviteCheck("used", checked.inviter)
+    await revoke_invites(session, learner_id, now)  # one partner: their own invite goes
+    session.add(Pair(inviter_id=invite.inviter_id, partner_id=learner_id, linked_at=now))
+    return checked
+
+
+async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partner | None:
+    """End the learner's pair at once: the partner it had, or None when there was none."""
+    await lock_learner(session, learner_id)
+    pair = await open_pair(session, learner_id)
+    if pair is None:
+        return None
+    pair.ended_at = now
+    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    return await _partner(session, other)
+
+
+async def reveal(
+    session: AsyncSession, learner_id: int, lesson_id: str, now: datetime
+) -> Revealed | None:
+    """After the learner answered `lesson_id`: if their partner answered it too, both
+    while linked, what each is shown, once per pair and lesson; else None."""
+    pair = await open_pair(session, learner_id)
+    if pair is None or pair.id is None:
+        return None
+    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    mine = await _answer(session, learner_id, lesson_id, pair.linked_at)
+    theirs = await _answer(session, other, lesson_id, pair.linked_at)
+    me, them = await session.get(Learner, learner_id), await _partner(session, other)
+    if mine is None or theirs is None or me is None or them is None:
+        return None
+    try:
+        async with session.begin_nested():
+            session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
+    except IntegrityError:  # shown already (or both answered at this very moment)
+        return None
+    return Revealed(lesson_id, them, mine, theirs, me.first_name, me.language)
+
+
+async def _answer(
+    session: AsyncSession, learner_id: int, lesson_id: str, since: datetime
+) -> Shared | None:
+    """The learner's answer to the lesson in their current round, if given while linked."""
+    learner = await session.get(Learner, learner_id)
+    if learner is None:
+        return None
+    found = (
+        await session.exec(
+            select(Answer)
+            .join(Delivery, col(Delivery.id) == Answer.delivery_id)
+            .where(
+                Delivery.learner_id == learner_id,
+                Delivery.lesson_id == lesson_id,
+                Delivery.round == learner.round,
+                col(Answer.answered_at) >= since,
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    hidden = found.private or learner.care_since is not None
+    return Shared(found.value, hidden, voice=found.voice_file_id is not None)

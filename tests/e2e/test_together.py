@@ -1,0 +1,137 @@
+"""Together (issue 16, first part), end to end: an invite by deep link and by code, the
+link both are told of, the mutual reveal only after both answered (never before, never
+after the link ended), leaving at once, /delete of one partner, and bad invites."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.tools.sandbox import Sandbox
+from bot.tools.sandbox.state import SandboxUser
+from tests.e2e.harness import Bridges
+
+DAY2 = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+_CODE = re.compile(r"/together ([A-Z0-9]{10})")
+_LINK = re.compile(r"https://t\.me/(\w+)\?start=(pair-[A-Z0-9]{10})")
+
+
+async def _invite(bridges: Bridges, user: SandboxUser) -> tuple[str, str]:
+    """The code and the deep link's start payload of a new invite."""
+    await bridges.say(user, "/together")
+    text = user.last.text
+    assert "only when you have both answered" in text or "allebei" in text
+    code, link = _CODE.search(text), _LINK.search(text)
+    assert code is not None and link is not None
+    return code.group(1), link.group(2)
+
+
+async def _linked_pair(
+    bridges: Bridges, sandbox: Sandbox, *, sam_language: str = "en"
+) -> tuple[SandboxUser, SandboxUser]:
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, first_now=False)
+    _code, payload = await _invite(bridges, alex)
+    sam = sandbox.user(1002, "Sam", language_code=sam_language)
+    await bridges.say(sam, f"/start {payload}")  # opened through the link: onboarding, asked
+    assert "Alex" in sam.last.text and sam.last.buttons
+    await bridges.press(sam, sam.last.button_labels()[0])  # "Link with Alex"
+    assert "Alex" in sam.last.text
+    assert "You and Sam are taking Bridges together now" in alex.last.text
+    await bridges.onboard(sam, first_now=False)
+    return alex, sam
+
+
+async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox, sam_language="nl")
+    assert "Jij en Alex volgen Bridges nu samen" in sam.inbox[-1].text or any(
+        "Jij en Alex volgen Bridges nu samen" in m.text for m in sam.inbox
+    )
+    report = await bridges.next_day_at(DAY2)
+    assert report.sent == 2  # both get day 1 at their own time
+    alex_seen = len(alex.inbox)
+    await bridges.press(sam, "Nog niet")  # Sam answers first: nothing is shown to anyone
+    assert not any("answered" in m.text for m in alex.inbox[alex_seen:])
+    assert "antwoordde" not in sam.last.text
+    await bridges.press(alex, "Yes, I sent it")  # now both: each sees the other's answer
+    assert "Sam answered: “Not yet”" in alex.last.text  # in Alex's language
+    assert "Alex antwoordde: “Ja, verstuurd”" in sam.last.text or any(
+        "Alex antwoordde" in m.text for m in sam.inbox[-2:]
+    )
+    shown = [m.text for m in sam.inbox if "Alex antwoordde" in m.text]
+    assert len(shown) == 1  # once
+
+
+async def test_a_typed_code_links_and_leaving_is_at_once_and_ends_sharing(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, first_now=False)
+    code, _payload = await _invite(bridges, alex)
+    sam = sandbox.user(1002, "Sam")
+    await bridges.onboard(sam, first_now=False)
+    await bridges.say(sam, f"/together {code.lower()}")  # case does not matter
+    await bridges.press(sam, "🤝 Link with Alex")
+    assert "You and Alex are taking Bridges together now" in sam.last.text
+    await bridges.say(alex, "/together")  # linked: no second invite
+    assert "You're taking Bridges together with Sam" in alex.last.text
+    await bridges.say(sam, "/together off")  # no confirmation from the other
+    assert "The link has ended" in sam.last.text
+    assert alex.last.text == "The Bridges link has ended. Your own course goes on as before."
+    assert "Sam" not in alex.last.text  # no name, no reason, no time
+    await bridges.next_day_at(DAY2)
+    await bridges.press(sam, "Not yet")
+    await bridges.press(alex, "Not yet")
+    assert not any("answered:" in m.text for m in alex.inbox + sam.inbox)
+
+
+async def test_bad_invites_each_get_a_clear_line(bridges: Bridges, sandbox: Sandbox):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, first_now=False)
+    code, _payload = await _invite(bridges, alex)
+    await bridges.say(alex, f"/together {code}")
+    assert "That's your own invite" in alex.last.text
+    sam = sandbox.user(1002, "Sam")
+    await bridges.onboard(sam, first_now=False)
+    await bridges.say(sam, "/together ABCDEFGHJK")  # forged
+    assert "I don't know that invite code" in sam.last.text
+    await bridges.say(alex, "/together off")  # no link yet: the open invite is cancelled
+    assert "Your invite is cancelled" in alex.last.text
+    await bridges.say(sam, f"/together {code}")
+    assert "This invite was cancelled" in sam.last.text
+    code, _payload = await _invite(bridges, alex)
+    bridges.clock.now += timedelta(hours=72)
+    await bridges.say(sam, f"/together {code}")
+    assert "This invite has expired" in sam.last.text
+    code, _payload = await _invite(bridges, alex)
+    await bridges.say(sam, f"/together {code}")
+    kim = sandbox.user(1003, "Kim")
+    await bridges.onboard(kim, first_now=False)
+    await bridges.say(kim, f"/together {code}")  # opened by two: the first tap links
+    await bridges.press(sam, "🤝 Link with Alex")
+    await bridges.press(kim, "🤝 Link with Alex")
+    assert "already been used" in kim.last.text
+    await bridges.say(kim, "/together")
+    kim_code = _CODE.search(kim.last.text)
+    assert kim_code is not None
+    await bridges.say(sam, f"/together {kim_code.group(1)}")
+    assert "You're already taking Bridges together with someone" in sam.last.text
+    for _ in range(5):  # guessing: a few misses, then no more tries for an hour
+        await bridges.say(kim, "/together ZZZZZZZZZZ")
+    await bridges.say(kim, f"/together {kim_code.group(1)}")
+    assert "try again in an hour" in kim.last.text
+
+
+async def test_delete_of_one_partner_ends_the_link_for_the_other(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.say(sam, "/delete")
+    await bridges.press(sam, sam.last.button_labels()[0])
+    assert alex.last.text == "The Bridges link has ended. Your own course goes on as before."
+    assert bridges.repo is not None
+    assert await bridges.repo.partner(1001) is None
+    await bridges.say(alex, "/together")  # free to invite someone new
+    assert _CODE.search(alex.last.text) is not None
