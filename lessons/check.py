@@ -30,6 +30,8 @@ MAX_WORDS = 120
 MAX_TITLE = 80
 MAX_LABEL = 30
 MAX_FEEDBACK = 160
+# A practice for two (`together`) is one short turn, read after the day's own practice.
+MAX_TOGETHER = 350
 SAMPLE_ZONE = "Europe/Amsterdam"  # the longest list of help lines
 SAMPLE_NAME = "Zoë <&> 🌉 O'Brien-de Vries"
 SAMPLE_ANSWER = "I said: <b>not</b> fine & 🙂 " * 40
@@ -66,6 +68,12 @@ def find_problems(root: Path = LESSONS_DIR) -> tuple[Course | None, list[Problem
     return course, problems
 
 
+def needs_together(lesson: Lesson) -> bool:
+    """The lessons that must carry a practice for two: the week on resolving conflicts
+    together, and every weekly review."""
+    return lesson.key == "conflict" or lesson.id.endswith("-review")
+
+
 def _sample_answers(renderer: Renderer, lesson: Lesson) -> dict[str, str]:
     """The longest answers a learner could have given to the lessons this one looks back at."""
     answers = {}
@@ -92,10 +100,15 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
         add("text", f"text has {words} words; keep it to {MAX_WORDS}")
     if len(lesson.title) > MAX_TITLE:
         add("title", f"title is {len(lesson.title)} characters; keep it to {MAX_TITLE}")
+    if lesson.together is None and needs_together(lesson):
+        add("id", "the conflict week and the weekly reviews need a `together` practice for two")
+    if lesson.together is not None and len(lesson.together) > MAX_TOGETHER:
+        add("together", f"together is {len(lesson.together)} characters; keep it to {MAX_TOGETHER}")
     for field, source in (
         ("title", lesson.title),
         ("text", lesson.text),
         ("practice", lesson.practice),
+        ("together", lesson.together or ""),
     ):
         try:
             parse_html(source)
@@ -136,7 +149,7 @@ def _lesson_problems(renderer: Renderer, lesson: Lesson) -> list[Problem]:
     for where, given in variants:
         try:
             rendered = renderer.render(
-                lesson, name=SAMPLE_NAME, answers=given, timezone=SAMPLE_ZONE
+                lesson, name=SAMPLE_NAME, answers=given, timezone=SAMPLE_ZONE, together=True
             )
         except TemplateError as error:
             add(where, f"template error: {error}")

@@ -108,6 +108,16 @@ def _harm_problems(words: SafetyWords, lesson: Lesson) -> list[Problem]:
         texts = (path.text, path.practice, path.checkin.question if path.checkin else None)
         parts.extend((f"branch.paths.{value}", text) for text in texts if text)
     parts.append(("title", lesson.title))
+    shared = words.mentions_harm(lesson.language, lesson.together or "")
+    if shared:  # a practice for two is never about harm: the other may be the one who harms
+        found.append(
+            Problem(
+                lesson.path,
+                lesson.line_of("together"),
+                f"together speaks of harm ({shared!r}): a practice for two stays on everyday "
+                "moments, whatever help lines the lesson shows",
+            )
+        )
     for field, text in parts:
         word = words.mentions_harm(lesson.language, text)
         if word and not shows_lines:

@@ -43,6 +43,7 @@ LESSON_FIELDS = frozenset(
         "branch",
         "helplines",
         "safety",
+        "together",
     }
 )
 OPTION_FIELDS = frozenset({"value", "label", "feedback", "helplines"})
@@ -148,6 +149,9 @@ class Lesson:
     # The safety note before the course and before the forgiveness and conflict weeks:
     # these skills are for relationships where you are safe (with the help lines).
     safety: bool = False
+    # A shared practice for two learners taking the course together (issue 16): shown
+    # only to a linked learner, after the lesson's own practice, never on a help path.
+    together: str | None = None
 
     def line_of(self, field: str) -> int:
         return self.lines.get(field, 1)
@@ -314,6 +318,10 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
     if not isinstance(safety, bool):
         problems.append(Problem(path, lines.get("safety", 1), "safety: true or false"))
         safety = False
+    together = data.get("together")
+    if together is not None and (not isinstance(together, str) or not together.strip()):
+        problems.append(Problem(path, lines.get("together", 1), "together: a short text"))
+        together = None
     for field in sorted(set(data) - LESSON_FIELDS):
         problems.append(Problem(path, lines.get(field, 1), f"unknown field {field!r}"))
     checkin = _read_checkin(path, data.get("checkin"), lines, problems)
@@ -334,6 +342,7 @@ def _read_file(path: Path, language: str, problems: list[Problem]) -> Lesson | N
         branch=branch,
         helplines=helplines,
         safety=safety,
+        together=unwrap(together) if together else None,
     )
 
 

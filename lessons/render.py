@@ -98,6 +98,7 @@ class Renderer:
         timezone: str | None = None,
         recalled: str | None = None,
         private: Collection[str] = (),
+        together: bool = False,
     ) -> RenderedLesson:
         """The lesson and check-in for one learner.
 
@@ -108,6 +109,9 @@ class Renderer:
         `recalled` is the older one-answer form, kept for callers that fetch a
         single recalled answer themselves. `private` names the lessons whose answers
         may pick a branch but are never shown back (they spoke of crisis or abuse).
+        `together`: the learner takes the course with someone, so the lesson's shared
+        practice is shown, except on a branch's path (a path may be the one for a
+        learner being hurt, and a practice for two is not for them).
         """
         answers = dict(answers or {})
         if recalled is not None and lesson.recall and lesson.recall[0] not in answers:
@@ -119,10 +123,12 @@ class Renderer:
         text_template, practice_template = self._bodies[(lesson.language, lesson.id, path)]
         text = Markup(text_template.render(name=name))  # noqa: S704 - our own, validated text
         practice = Markup(practice_template.render(name=name))  # noqa: S704
+        shared = Markup(lesson.together) if together and lesson.together and not path else None  # noqa: S704
         lesson_html = lesson_frame.render(
             lesson=lesson,
             text=text,
             practice=practice,
+            together=shared,
             recalled=self._recalled(lesson, answers, private),
             helplines=(
                 helpline_lines(timezone, lesson.language)

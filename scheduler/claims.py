@@ -81,6 +81,9 @@ class Claim:
     # An evening check-in's notes: what the learner wrote today that answered nothing yet
     # ("hmm, half of it"), shown back so it never asks as if nothing was said.
     notes: tuple[str, ...] = ()
+    # The learner takes the course with someone (issue 16): the lesson shows its practice
+    # for two, if it has one.
+    together: bool = False
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class DeliveryService:
             answers=claim.recalls,
             private=claim.private,
             timezone=claim.timezone,
+            together=claim.together,
         )
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:

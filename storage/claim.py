@@ -8,7 +8,8 @@
       ├─ plan_lesson / insert_lessons / advance   today's lesson, reserved `sending`,
       │                                           and each learner's next due instant
       ├─ recalls.with_recalls     the earlier answers the claimed lessons show back
-      └─ kept.with_notes          the day's notes an evening check-in shows back
+      ├─ kept.with_notes          the day's notes an evening check-in shows back
+      └─ pairs.with_together      whose lesson shows its practice for two
 
 A handful of statements whatever the batch size: PostgreSQL skips rows
 another process holds; SQLite's single writer serialises. Only after the
@@ -43,6 +44,7 @@ from storage.due import Due, pick_due
 from storage.followups import claim_followups
 from storage.kept import with_notes
 from storage.models import Delivery, Learner
+from storage.pairs import with_together
 from storage.recalls import with_recalls
 from storage.silence import pause_silent, weeks, with_week
 from storage.types import UTCDateTime
@@ -111,7 +113,8 @@ async def claim_due(
             with_week(claim, history[claim.learner_id])
             for claim in await _claim_lessons(session, due, now, course, postgres=postgres)
         ]
-    return await with_notes(session, await with_recalls(session, claims, course))
+    claims = await with_notes(session, await with_recalls(session, claims, course))
+    return await with_together(session, claims)
 
 
 async def _claim_lessons(

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.states import DeliveryState, Step
+from storage import pairs
 from storage.kept import kept_for_export
 from storage.models import Answer, Delivery, Learner
 from storage.schedule import lock_learner, reschedule
@@ -159,4 +160,5 @@ async def export(session: AsyncSession, learner_id: int) -> dict[str, Any] | Non
             for delivery in deliveries
         ],
         "notes_before_the_first_lesson": words.get(None, []),
+        "together": await pairs.for_export(session, learner_id),
     }

@@ -14,15 +14,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler.claims import Claim
+from scheduler.states import ClaimKind
 from storage.models import Answer, Delivery, Invite, Learner, Pair, Reveal
 from storage.schedule import lock_learner
 
@@ -77,6 +80,40 @@ class Revealed:
     theirs: Shared
     my_name: str
     my_language: str
+
+
+async def with_together(session: AsyncSession, claims: Sequence[Claim]) -> list[Claim]:
+    """The claims, each lesson of a linked learner marked `together` (its practice for two
+    is shown), one query for the batch. Not for a learner in care: they told Bridges of
+    crisis or harm, and a practice for two may be with the one they need to be safe from."""
+    lessons = {
+        claim.learner_id for claim in claims if claim.kind in (ClaimKind.LESSON, ClaimKind.SNOOZED)
+    }
+    if not lessons:
+        return list(claims)
+    ids = sorted(lessons)
+    linked = set(
+        (
+            await session.exec(
+                select(Learner.id)
+                .join(
+                    Pair,
+                    or_(col(Pair.inviter_id) == Learner.id, col(Pair.partner_id) == Learner.id),
+                )
+                .where(
+                    col(Learner.id).in_(ids),
+                    col(Pair.ended_at).is_(None),
+                    col(Learner.care_since).is_(None),
+                )
+            )
+        ).all()
+    )
+    return [
+        replace(claim, together=True)
+        if claim.learner_id in linked and claim.kind in (ClaimKind.LESSON, ClaimKind.SNOOZED)
+        else claim
+        for claim in claims
+    ]
 
 
 def new_code() -> str:
@@ -267,3 +304,43 @@ async def _answer(
         return None
     hidden = found.private or learner.care_since is not None
     return Shared(found.value, hidden, voice=found.voice_file_id is not None)
+
+
+async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object]:
+    """The learner's links and what was shown across them (/export): each pair with the
+    other's first name and its times, and each check-in whose answers both saw. The
+    other's answers themselves are theirs, not in this learner's export."""
+    pairs = (
+        await session.exec(
+            select(Pair)
+            .where(or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id))
+            .order_by(col(Pair.id))
+        )
+    ).all()
+    links = []
+    for pair in pairs:
+        other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+        them = await _partner(session, other)
+        reveals = (
+            await session.exec(
+                select(Reveal).where(Reveal.pair_id == pair.id).order_by(col(Reveal.id))
+            )
+        ).all()
+        links.append(
+            {
+                "with": them.first_name if them else None,
+                "invited_by_me": pair.inviter_id == learner_id,
+                "linked_at": pair.linked_at.isoformat(),
+                "ended_at": pair.ended_at.isoformat() if pair.ended_at else None,
+                "answers_shown_to_each_other": [
+                    {"lesson_id": row.lesson_id, "shown_at": row.revealed_at.isoformat()}
+                    for row in reveals
+                ],
+            }
+        )
+    invites = (
+        await session.exec(
+            select(func.count()).select_from(Invite).where(Invite.inviter_id == learner_id)
+        )
+    ).one()
+    return {"links": links, "invites_made": int(invites)}

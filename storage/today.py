@@ -21,6 +21,7 @@ from storage.base import view
 from storage.claim import delivered_lessons, insert_lessons, lesson_claim, plan_lesson
 from storage.claimed import stored_claim
 from storage.due import Due
+from storage.pairs import with_together
 from storage.recalls import with_recalls
 from storage.schedule import latest_delivery, lock_learner, reschedule
 from storage.views import TodayOutcome
@@ -41,8 +42,9 @@ async def deliver_today(
     # a zone further east also counts: one lesson per day, never two.
     if latest is not None and latest.local_date >= today:
         if latest.state == DeliveryState.SENT:
-            (again,) = await with_recalls(
-                session, [stored_claim(learner, latest, resend=True)], course
+            (again,) = await with_together(
+                session,
+                await with_recalls(session, [stored_claim(learner, latest, resend=True)], course),
             )
             return TodayOutcome("again", again)
         if latest.state == DeliveryState.SENDING:
@@ -73,5 +75,8 @@ async def deliver_today(
         await reschedule(session, learner, now)
     if learner.id not in reserved:  # pragma: no cover - the plan skips delivered lessons
         return TodayOutcome("sending")
-    (claim,) = await with_recalls(session, [lesson_claim(plan, *reserved[learner.id])], course)
+    (claim,) = await with_together(
+        session,
+        await with_recalls(session, [lesson_claim(plan, *reserved[learner.id])], course),
+    )
     return TodayOutcome("new", claim)

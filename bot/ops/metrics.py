@@ -114,6 +114,14 @@ class Metrics:
         )
         for concern in ("crisis", "abuse"):
             self.safety_replies.labels(concern=concern)
+        self.together = Counter(
+            "bridges_together",
+            "Pair mode: invites made, links made, links ended (never who).",
+            ["event"],
+            registry=self.registry,
+        )
+        for event in ("invite", "link", "unlink"):
+            self.together.labels(event=event)
         self.update_seconds = Histogram(
             "bridges_update_seconds",
             "How long handling one Telegram update took.",
@@ -207,6 +215,11 @@ def answer_recorded() -> None:
 def safety_reply(concern: str) -> None:
     """Call once per message answered with care and help lines (`crisis` or `abuse`)."""
     METRICS.safety_replies.labels(concern=concern).inc()
+
+
+def together(event: str) -> None:
+    """Call once per invite made (`invite`), link made (`link`) or link ended (`unlink`)."""
+    METRICS.together.labels(event=event).inc()
 
 
 def telegram_429() -> None:

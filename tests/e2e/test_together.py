@@ -4,9 +4,11 @@ after the link ended), leaving at once, /delete of one partner, and bad invites.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
+from bot.ops import metrics
 from bot.tools.sandbox import Sandbox
 from bot.tools.sandbox.state import SandboxUser
 from tests.e2e.harness import Bridges
@@ -62,11 +64,20 @@ async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
     )
     shown = [m.text for m in sam.inbox if "Alex antwoordde" in m.text]
     assert len(shown) == 1  # once
+    await bridges.say(alex, "/export")
+    document = alex.last.document
+    assert document is not None
+    together = json.loads(document.data)["together"]
+    [link] = together["links"]
+    assert link["with"] == "Sam" and link["invited_by_me"] and link["ended_at"] is None
+    assert [row["lesson_id"] for row in link["answers_shown_to_each_other"]] == ["opening-1"]
+    assert together["invites_made"] == 1
 
 
 async def test_a_typed_code_links_and_leaving_is_at_once_and_ends_sharing(
     bridges: Bridges, sandbox: Sandbox
 ):
+    counted = {event: _count(event) for event in ("invite", "link", "unlink")}
     alex = sandbox.user(1001, "Alex")
     await bridges.onboard(alex, first_now=False)
     code, _payload = await _invite(bridges, alex)
@@ -85,6 +96,15 @@ async def test_a_typed_code_links_and_leaving_is_at_once_and_ends_sharing(
     await bridges.press(sam, "Not yet")
     await bridges.press(alex, "Not yet")
     assert not any("answered:" in m.text for m in alex.inbox + sam.inbox)
+    assert {event: _count(event) - n for event, n in counted.items()} == {
+        "invite": 1,
+        "link": 1,
+        "unlink": 1,
+    }
+
+
+def _count(event: str) -> float:
+    return float(metrics.METRICS.together.labels(event=event)._value.get())
 
 
 async def test_bad_invites_each_get_a_clear_line(bridges: Bridges, sandbox: Sandbox):
@@ -135,3 +155,26 @@ async def test_delete_of_one_partner_ends_the_link_for_the_other(
     assert await bridges.repo.partner(1001) is None
     await bridges.say(alex, "/together")  # free to invite someone new
     assert _CODE.search(alex.last.text) is not None
+
+
+async def test_linked_learners_see_the_practice_for_two_and_others_do_not(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox, sam_language="nl")
+    kim = sandbox.user(1003, "Kim")
+    await bridges.onboard(kim, first_now=False)
+    for day in range(3, 10):  # days 1-7 of the course; day 7 is the empathy review
+        report = await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+        assert report.sent == 3, day
+        for user in (alex, sam, kim):  # each answers, so silence pauses nobody
+            lesson = next(m for m in reversed(user.inbox) if "Day " in m.text or "Dag " in m.text)
+            if lesson.buttons:
+                await bridges.press(user, lesson.button_labels()[0])
+            else:
+                await bridges.say(user, "a few words")
+    review = [m.text for m in alex.inbox if "Day 7 of" in m.text]
+    assert len(review) == 1 and "🤝 Together:" in review[0]
+    assert any("Dag 7 van" in m.text and "🤝 Samen:" in m.text for m in sam.inbox)
+    assert not any("🤝 Together:" in m.text for m in kim.inbox)  # not linked: not shown
+    day6 = [m.text for m in alex.inbox if "Day 6 of" in m.text]
+    assert day6 and "🤝 Together:" not in day6[0]  # a lesson without one shows none

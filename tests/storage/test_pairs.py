@@ -48,9 +48,7 @@ async def test_two_people_accepting_one_invite_at_once_make_one_pair(
         assert pairs.scalar() == 1
 
 
-async def test_both_leaving_at_the_same_second_end_the_pair_once(
-    repo: Repo, clock: SettableClock
-):
+async def test_both_leaving_at_the_same_second_end_the_pair_once(repo: Repo, clock: SettableClock):
     await _three(repo, clock)
     code = await repo.create_invite(1, clock.now)
     assert (await repo.link(2, code, clock.now)).status == "ok"

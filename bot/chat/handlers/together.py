@@ -27,6 +27,7 @@ from bot.chat.handlers.common import (
     say,
 )
 from bot.chat.services import Services
+from bot.ops import metrics
 from storage.pairs import CODE_LENGTH, Revealed, Shared, normalise
 from storage.views import LearnerView
 
@@ -61,6 +62,7 @@ async def _invite(update: Update, context: Context, learner: LearnerView) -> Non
         )
         return
     code = await svc.repo.create_invite(learner.id, svc.clock())
+    metrics.together("invite")
     link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_PREFIX}{code}"
     await reply(update, say(learner.language, "together-invite", link=link, code=code))
 
@@ -71,6 +73,7 @@ async def _off(update: Update, context: Context, learner: LearnerView) -> None:
     now = svc.clock()
     partner = await svc.repo.unlink(learner.id, now)
     if partner is not None:
+        metrics.together("unlink")
         await reply(update, say(learner.language, "together-off-done"))
         await tell(context, partner.id, say(partner.language, "together-ended"))
         return
@@ -127,6 +130,7 @@ async def button(
     if checked.status != "ok" or inviter is None:
         await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
         return
+    metrics.together("link")
     await reply(update, say(learner.language, "together-linked", name=name))
     await tell(
         context,

@@ -134,6 +134,7 @@ async def test_metrics_show_the_backlog_from_the_database(repo: Repo, db: AsyncE
         "bridges_telegram_429_total",
         "bridges_tick_seconds_bucket",
         "bridges_answers_total",
+        "bridges_together_total",
         "bridges_update_seconds_bucket",
         "bridges_last_tick_timestamp_seconds",
     ):
