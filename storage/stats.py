@@ -36,7 +36,7 @@ from scheduler.states import AnswerVia, DeliveryState, KeptRole, LearnerStatus, 
 from storage.db import READ_ONLY
 from storage.health import DatabaseUnavailable
 from storage.health import short_reason as reason
-from storage.models import Answer, Delivery, KeptMessage, Learner
+from storage.models import Answer, Delivery, Invite, KeptMessage, Learner, Pair
 
 # This many unanswered lessons in a row (after the last answer): the learner has fallen silent.
 SILENT_AFTER = 3
@@ -111,12 +111,31 @@ class Ways:
 
 
 @dataclass(frozen=True)
+class TogetherCount:
+    """Pair mode (issue 16): invites by what became of them, links made and ended, and the
+    answer rate (answers per lesson sent) of learners who were ever linked against those
+    who never were, so authors see whether taking it together helps people go on."""
+
+    invites: int = 0
+    accepted: int = 0
+    expired: int = 0
+    revoked: int = 0
+    links: int = 0
+    ended: int = 0
+    linked_sent: int = 0
+    linked_answers: int = 0
+    single_sent: int = 0
+    single_answers: int = 0
+
+
+@dataclass(frozen=True)
 class CourseStats:
     totals: Totals
     lessons: list[LessonCount]  # by day
     values: list[ValueCount]  # by day, language, value
     leaving: list[Leaving]  # by day, "before any" first
     ways: Ways = Ways()
+    together: TogetherCount = TogetherCount()
 
 
 SENT = col(Delivery.state) == DeliveryState.SENT
@@ -140,6 +159,7 @@ async def read_stats(engine: AsyncEngine, now: datetime) -> CourseStats:
                 values=await _values(conn),
                 leaving=await _leaving(conn),
                 ways=await _ways(conn),
+                together=await _together(conn, now),
             )
             await conn.rollback()
             return stats
@@ -205,6 +225,44 @@ async def _ways(conn: AsyncConnection) -> Ways:
     tap, typed, text, voice, before, early = (int(n or 0) for n in answers)
     notes, edited = (int(n or 0) for n in kept)
     return Ways(tap, typed, text, voice, before, early, notes, edited)
+
+
+async def _together(conn: AsyncConnection, now: datetime) -> TogetherCount:
+    used, revoked = col(Invite.used_at), col(Invite.revoked_at)
+    invites = (
+        await conn.execute(
+            select(
+                func.count(),
+                _count_where(used.is_not(None)),
+                _count_where(
+                    and_(used.is_(None), revoked.is_(None), col(Invite.expires_at) <= now)
+                ),
+                _count_where(and_(used.is_(None), revoked.is_not(None))),
+            ).select_from(Invite)
+        )
+    ).one()
+    links = (
+        await conn.execute(
+            select(func.count(), _count_where(col(Pair.ended_at).is_not(None))).select_from(Pair)
+        )
+    ).one()
+    ever = select(col(Pair.inviter_id)).union(select(col(Pair.partner_id)))
+    linked = col(Delivery.learner_id).in_(ever)
+    rates = (
+        await conn.execute(
+            select(
+                _count_where(linked),
+                _count_where(and_(linked, col(Answer.id).is_not(None))),
+                _count_where(~linked),
+                _count_where(and_(~linked, col(Answer.id).is_not(None))),
+            )
+            .select_from(Delivery)
+            .outerjoin(Answer, col(Answer.delivery_id) == col(Delivery.id))
+            .where(SENT)
+        )
+    ).one()
+    numbers = [int(n or 0) for n in (*invites, *links, *rates)]
+    return TogetherCount(*numbers)
 
 
 def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:

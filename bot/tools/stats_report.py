@@ -187,6 +187,33 @@ def build_tables(stats: CourseStats, course: Course) -> list[Table]:
             note="share: of all answers; an early answer is also counted by how it came.",
         )
     )
+    pairs = stats.together
+    tables.append(
+        Table(
+            "Together (pair mode)",
+            ("", "count", "share"),
+            (
+                ("invites made", str(pairs.invites), "-"),
+                ("accepted", str(pairs.accepted), _percent(pairs.accepted, pairs.invites)),
+                ("expired unused", str(pairs.expired), _percent(pairs.expired, pairs.invites)),
+                ("cancelled", str(pairs.revoked), _percent(pairs.revoked, pairs.invites)),
+                ("links made", str(pairs.links), "-"),
+                ("links ended", str(pairs.ended), _percent(pairs.ended, pairs.links)),
+                (
+                    "answer rate, learners ever linked",
+                    f"{pairs.linked_answers}/{pairs.linked_sent}",
+                    _percent(pairs.linked_answers, pairs.linked_sent),
+                ),
+                (
+                    "answer rate, learners never linked",
+                    f"{pairs.single_answers}/{pairs.single_sent}",
+                    _percent(pairs.single_answers, pairs.single_sent),
+                ),
+            ),
+            (False, True, True),
+            note="answer rate: answers per lesson sent.",
+        )
+    )
     days = funnel(stats)
     first = max((d.learners for d in days if d.day == 1), default=0) or max(
         (d.learners for d in days), default=0

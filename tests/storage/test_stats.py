@@ -15,6 +15,7 @@ from storage.stats import (
     CourseStats,
     Leaving,
     LessonCount,
+    TogetherCount,
     Totals,
     ValueCount,
     Ways,
@@ -203,3 +204,30 @@ async def test_typed_words_for_a_tap_are_counted_and_kept_beside_it(db: AsyncEng
     exported = await repo.export(1)
     assert exported is not None
     assert exported["deliveries"][0]["answer"]["value"] == "sent"
+
+
+async def test_stats_count_invites_links_and_the_answer_rate_of_linked_learners(
+    db: AsyncEngine,
+):
+    repo = Repo(db)
+    await _fill(repo)  # Alex (1) and Sam (2) answer two days each; Kim (3) stops; Noor (4)
+    start = DAY1 - timedelta(hours=1)
+    code = await repo.create_invite(1, start)
+    assert (await repo.link(2, code, start)).status == "ok"
+    await repo.create_invite(4, start)  # never used: expired by the time of the report
+    await repo.create_invite(3, start)
+    await repo.revoke_invites(3, start)
+    await repo.unlink(2, DAY1 + timedelta(days=4))
+    stats = await read_stats(db, DAY1 + timedelta(days=5))
+    assert stats.together == TogetherCount(
+        invites=3,
+        accepted=1,
+        expired=1,
+        revoked=1,
+        links=1,
+        ended=1,
+        linked_sent=7,  # Alex 5 lessons, Sam 2
+        linked_answers=4,
+        single_sent=1,  # Kim's one lesson
+        single_answers=0,
+    )

@@ -18,7 +18,15 @@ from bot.tools.stats_page import INSTALL_HINT, render_page
 from bot.tools.stats_report import Table, build_tables
 from bot.tools.stats_text import render_text
 from lessons.loader import Course, load_course
-from storage.stats import CourseStats, Leaving, LessonCount, Totals, ValueCount, Ways
+from storage.stats import (
+    CourseStats,
+    Leaving,
+    LessonCount,
+    TogetherCount,
+    Totals,
+    ValueCount,
+    Ways,
+)
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -45,6 +53,7 @@ def _stats() -> CourseStats:
         ],
         leaving=[Leaving(None, None, silent=1), Leaving("empathy-1", 2, paused=1)],
         ways=Ways(tap=2, typed=1, text=1, voice=1, early=2, notes=4, edited=1),
+        together=TogetherCount(4, 2, 1, 1, 2, 1, 10, 8, 20, 10),
     )
 
 
@@ -79,6 +88,14 @@ def test_how_answers_came_shows_each_way_with_its_share(course: Course):
     )
     assert ("early, before the evening check-in", "2", "40%") in rows
     assert ("notes kept (words that answered nothing)", "4", "-") in rows
+
+
+def test_together_shows_invites_links_and_answer_rates(course: Course):
+    rows = _rows(build_tables(_stats(), course), "Together (pair mode)")
+    assert ("accepted", "2", "50%") in rows
+    assert ("links ended", "1", "50%") in rows
+    assert ("answer rate, learners ever linked", "8/10", "80%") in rows
+    assert ("answer rate, learners never linked", "10/20", "50%") in rows
 
 
 def test_leaving_before_the_first_lesson_has_its_own_row(course: Course):
