@@ -25,7 +25,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim
-from scheduler.states import ClaimKind
+from scheduler.states import ClaimKind, LearnerStatus
+from storage.db import is_postgres
 from storage.models import Answer, Delivery, Invite, Learner, Pair, Reveal
 from storage.schedule import lock_learner
 
@@ -129,14 +130,16 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise(code).encode()).hexdigest()
 
 
-async def open_pair(session: AsyncSession, learner_id: int) -> Pair | None:
-    found = await session.exec(
-        select(Pair).where(
-            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
-            col(Pair.ended_at).is_(None),
-        )
+async def open_pair(session: AsyncSession, learner_id: int, *, lock: bool = False) -> Pair | None:
+    """The learner's pair while it lasts; with `lock`, held for this transaction on
+    PostgreSQL (a reveal and an unlink at the same moment take turns)."""
+    query = select(Pair).where(
+        or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
+        col(Pair.ended_at).is_(None),
     )
-    return found.first()
+    if lock and is_postgres(session):
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
 
 
 async def partner(session: AsyncSession, learner_id: int) -> Partner | None:
@@ -226,12 +229,14 @@ async def link(session: AsyncSession, learner_id: int, code: str, now: datetime)
     """Link the learner with the invite's author: `ok` once (the invite is used in the
     same statement that checks it is still open, so two people accepting one invite at
     the same moment make exactly one pair), or why not."""
+    found = (await session.exec(select(Invite).where(Invite.code_hash == code_hash(code)))).first()
+    # Both learner rows held, in id order (two people typing each other's codes at the
+    # same moment never deadlock), before anything is checked: no second pair.
+    for each in sorted({learner_id, found.inviter_id} if found else {learner_id}):
+        await lock_learner(session, each)
     checked, invite = await check_invite(session, learner_id, code, now)
     if checked.status != "ok" or invite is None or invite.id is None:
         return checked
-    await lock_learner(session, invite.inviter_id)  # both rows held: no second pair
-    if await open_pair(session, invite.inviter_id) is not None:
-        return InviteCheck("taken", checked.inviter)
     used = await session.exec(
         update(Invite)
         .where(
@@ -249,12 +254,18 @@ async def link(session: AsyncSession, learner_id: int, code: str, now: datetime)
 
 
 async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partner | None:
-    """End the learner's pair at once: the partner it had, or None when there was none."""
-    await lock_learner(session, learner_id)
+    """End the learner's pair at once: the partner it had, or None when there was none
+    (or the other ended it at the same moment: only one of them ends it, and is told)."""
     pair = await open_pair(session, learner_id)
-    if pair is None:
+    if pair is None or pair.id is None:
         return None
-    pair.ended_at = now
+    ended = await session.exec(
+        update(Pair)
+        .where(col(Pair.id) == pair.id, col(Pair.ended_at).is_(None))
+        .values(ended_at=now)
+    )
+    if ended.rowcount != 1:  # the other ended it this very moment: it ends once
+        return None
     other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
     return await _partner(session, other)
 
@@ -264,7 +275,7 @@ async def reveal(
 ) -> Revealed | None:
     """After the learner answered `lesson_id`: if their partner answered it too, both
     while linked, what each is shown, once per pair and lesson; else None."""
-    pair = await open_pair(session, learner_id)
+    pair = await open_pair(session, learner_id, lock=True)
     if pair is None or pair.id is None:
         return None
     other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
@@ -273,6 +284,17 @@ async def reveal(
     me, them = await session.get(Learner, learner_id), await _partner(session, other)
     if mine is None or theirs is None or me is None or them is None:
         return None
+    # Either answer hidden (it spoke of crisis or harm, or a learner is in care): neither
+    # is shown, and nothing is recorded that could say when it was given.
+    if mine.private or theirs.private:
+        return None
+    other_row = await session.get(Learner, other)
+    if (
+        me.status != LearnerStatus.ACTIVE
+        or other_row is None
+        or (other_row.status != LearnerStatus.ACTIVE)
+    ):
+        return None  # a learner who stopped (or blocked the bot) is sent nothing
     try:
         async with session.begin_nested():
             session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
@@ -333,7 +355,7 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
                 "linked_at": pair.linked_at.isoformat(),
                 "ended_at": pair.ended_at.isoformat() if pair.ended_at else None,
                 "answers_shown_to_each_other": [
-                    {"lesson_id": row.lesson_id, "shown_at": row.revealed_at.isoformat()}
+                    {"lesson_id": row.lesson_id, "shown_on": row.revealed_at.date().isoformat()}
                     for row in reveals
                 ],
             }

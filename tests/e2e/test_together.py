@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from bot.ops import metrics
 from bot.tools.sandbox import Sandbox
 from bot.tools.sandbox.state import SandboxUser
+from lessons.loader import Course
 from tests.e2e.harness import Bridges
 
 DAY2 = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
@@ -45,7 +46,7 @@ async def _linked_pair(
 
 
 async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
-    bridges: Bridges, sandbox: Sandbox
+    bridges: Bridges, sandbox: Sandbox, course: Course
 ):
     alex, sam = await _linked_pair(bridges, sandbox, sam_language="nl")
     assert any("Jij en Alex volgen Bridges nu samen" in m.text for m in sam.inbox)
@@ -58,8 +59,9 @@ async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
     await bridges.press(alex, "Yes, I sent it")  # now both: each sees the other's answer
     assert "Sam answered: “Not yet”" in alex.last.text  # in Alex's language
     shown = [m.text for m in sam.inbox if "Alex antwoordde" in m.text]
-    assert shown == [  # once, in Sam's language
-        "🤝 Jullie hebben deze check-in allebei beantwoord. Alex antwoordde: “Ja, verstuurd”"
+    question = course.lesson("nl", 1).checkin.question
+    assert shown == [  # once, in Sam's language, under the question
+        f"🤝 Jullie hebben allebei “{question}” beantwoord.\nAlex antwoordde: “Ja, verstuurd”"
     ]
     await bridges.say(alex, "/export")
     document = alex.last.document

@@ -14,6 +14,7 @@ from bot.chat.handlers.common import (
     reply,
     say,
 )
+from bot.ops import metrics
 from lessons.helplines import helpline_lines
 
 
@@ -59,4 +60,5 @@ async def delete_button(update: Update, context: Context) -> None:
     erased = await context.services.repo.delete_learner(user.id)
     await reply(update, say(language, "deleted" if erased else "nothing-to-delete"))
     if partner is not None:  # their answers are gone from both views; the other is told
+        metrics.together("unlink")
         await together.tell(context, partner.id, say(partner.language, "together-ended"))

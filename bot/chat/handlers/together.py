@@ -150,36 +150,37 @@ async def share(
     revealed = await svc.repo.reveal(learner.id, lesson_id, svc.clock())
     if revealed is None:
         return
+    # (storage/pairs.py shows nothing when either answer spoke of crisis or harm, or a
+    # learner is in care: the partner may be the one they need to be safe from.)
     partner = revealed.partner
-    # An answer that spoke of crisis or harm (or any answer of a learner in care) is not
-    # shown, not even as "answered": the partner may be the one they need to be safe from.
-    if not revealed.theirs.private:
-        await reply(
-            update,
-            _shown(svc, learner.language, partner.first_name, revealed, revealed.theirs),
-        )
-    if not revealed.mine.private:
-        await tell(
-            context,
-            partner.id,
-            _shown(svc, partner.language, revealed.my_name, revealed, revealed.mine),
-        )
+    await reply(
+        update, _shown(svc, learner.language, partner.first_name, revealed, revealed.theirs)
+    )
+    await tell(
+        context,
+        partner.id,
+        _shown(svc, partner.language, revealed.my_name, revealed, revealed.mine),
+    )
 
 
 def _shown(svc: Services, language: str, name: str, revealed: Revealed, answer: Shared) -> str:
-    """One partner's answer in the reader's language: the button's own label, a scale's
-    value, or the words (cut)."""
-    if answer.voice:
-        return say(language, "together-revealed-voice", name=name)
-    shown = answer.value
+    """One partner's answer in the reader's language, under the check-in's question (the
+    two may be on different days): the button's own label, a scale's value out of 5, or
+    the words (cut)."""
     lesson = svc.course.by_id(language, revealed.lesson_id)
-    if lesson is not None:
+    question = lesson.checkin.question if lesson is not None else ""
+    if answer.voice:
+        return say(language, "together-revealed-voice", name=name, question=question)
+    shown = answer.value
+    if lesson is not None and lesson.checkin.kind == "scale":
+        shown = f"{answer.value}/5"
+    elif lesson is not None:
         for option in lesson.checkin.options:
             if option.value == answer.value:
                 shown = option.label
     if len(shown) > SHOWN_ANSWER_LENGTH:
         shown = shown[:SHOWN_ANSWER_LENGTH].rsplit(" ", 1)[0] + "…"
-    return say(language, "together-revealed", name=name, answer=shown)
+    return say(language, "together-revealed", name=name, answer=shown, question=question)
 
 
 async def tell(context: Context, learner_id: int, html: str) -> None:
