@@ -84,6 +84,9 @@ class Learner(SQLModel, table=True):
         default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
     )
     invite_misses_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # An invite opened by a learner still onboarding: its code, until onboarding ends and
+    # they are asked whether to link (then cleared).
+    pending_invite: str | None = Field(default=None, sa_column=Column(String(20)))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

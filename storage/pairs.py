@@ -158,6 +158,22 @@ async def _partner(session: AsyncSession, learner_id: int) -> Partner | None:
     return Partner(learner.id, learner.first_name, learner.language)
 
 
+async def keep_pending(session: AsyncSession, learner_id: int, code: str) -> None:
+    """Hold an invite a learner opened while onboarding, to offer it when that ends."""
+    learner = await lock_learner(session, learner_id)
+    if learner is not None:
+        learner.pending_invite = normalise(code)[: CODE_LENGTH * 2]
+
+
+async def take_pending(session: AsyncSession, learner_id: int) -> str | None:
+    """The invite held for the learner, once (it is cleared)."""
+    learner = await lock_learner(session, learner_id)
+    if learner is None or learner.pending_invite is None:
+        return None
+    code, learner.pending_invite = learner.pending_invite, None
+    return code
+
+
 async def create_invite(session: AsyncSession, learner_id: int, now: datetime) -> str:
     """A new invite for the learner (any earlier open one is revoked): its code."""
     await revoke_invites(session, learner_id, now)

@@ -353,6 +353,14 @@ class Repo:
         async with self._sessions.begin() as session:
             return await pairs.create_invite(session, learner_id, now)
 
+    async def keep_pending_invite(self, learner_id: int, code: str) -> None:
+        async with self._sessions.begin() as session:
+            await pairs.keep_pending(session, learner_id, code)
+
+    async def take_pending_invite(self, learner_id: int) -> str | None:
+        async with self._sessions.begin() as session:
+            return await pairs.take_pending(session, learner_id)
+
     async def revoke_invites(self, learner_id: int, now: datetime) -> int:
         async with self._sessions.begin() as session:
             return await pairs.revoke_invites(session, learner_id, now)

@@ -36,12 +36,14 @@ async def _linked_pair(
     await bridges.onboard(alex, first_now=False)
     _code, payload = await _invite(bridges, alex)
     sam = sandbox.user(1002, "Sam", language_code=sam_language)
-    await bridges.say(sam, f"/start {payload}")  # opened through the link: onboarding, asked
-    assert "Alex" in sam.last.text and sam.last.buttons
+    await bridges.say(sam, f"/start {payload}")  # opened through the link: onboarding first
+    held = [m.text for m in sam.inbox if "Alex" in m.text]
+    assert len(held) == 1 and ("First a few questions" in held[0] or "Eerst" in held[0])
+    await bridges.onboard(sam, first_now=False)  # its own language, zone and times
+    assert "Alex" in sam.last.text and sam.last.buttons  # then: link with Alex?
     await bridges.press(sam, sam.last.button_labels()[0])  # "Link with Alex"
     assert "Alex" in sam.last.text
     assert "You and Sam are taking Bridges together now" in alex.last.text
-    await bridges.onboard(sam, first_now=False)
     return alex, sam
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat import callbacks
+from bot.chat.handlers import together
 from bot.chat.handlers.common import (
     Context,
     clear_buttons,
@@ -54,8 +55,9 @@ async def first_lesson_button(
     await clear_buttons(update)
     if data.action == callbacks.FIRST_NOW:
         await today(update, context)
-        return
-    await reply(update, say(learner.language, "first-later", time=learner.daily_time))
+    else:
+        await reply(update, say(learner.language, "first-later", time=learner.daily_time))
+    await together.offer_held(update, context, learner)  # an invite opened at the start
 
 
 async def lesson_again(update: Update, context: Context) -> None:

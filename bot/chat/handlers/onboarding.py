@@ -85,15 +85,17 @@ async def start(update: Update, context: Context) -> None:
     invite = next(
         (arg for arg in command_args(context) if arg.startswith(together.DEEP_LINK_PREFIX)), None
     )
+    code = invite.removeprefix(together.DEEP_LINK_PREFIX) if invite else None
     if created or learner.onboarding_step != Step.DONE:
         await reply(update, say(learner.language, "welcome", name=learner.first_name))
+        if code is not None:  # opened through an invite: asked by name once onboarding ends
+            await together.hold(update, context, learner, code)
         await continue_onboarding(update, learner)
-    else:
-        await _welcome_back(update, context, learner)
-    if invite is not None:  # opened through an invite: asked whether to link, by name
-        await together.offer(
-            update, context, learner, invite.removeprefix(together.DEEP_LINK_PREFIX)
-        )
+        return
+    if code is not None:  # an invite for someone already taking the course: asked at once
+        await together.offer(update, context, learner, code)
+        return
+    await _welcome_back(update, context, learner)
 
 
 async def _welcome_back(update: Update, context: Context, learner: LearnerView) -> None:

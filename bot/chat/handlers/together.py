@@ -111,6 +111,27 @@ async def offer(update: Update, context: Context, learner: LearnerView, code: st
     await reply(update, say(learner.language, "together-offer", name=name), keyboard)
 
 
+async def hold(update: Update, context: Context, learner: LearnerView, code: str) -> None:
+    """An invite opened by someone still onboarding: say whose it is and keep it; they are
+    asked whether to link when onboarding ends (`offer_held`), with their own settings."""
+    svc = context.services
+    code = normalise(code)[: CODE_LENGTH * 2]
+    checked = await svc.repo.check_invite(learner.id, code, svc.clock())
+    name = checked.inviter.first_name if checked.inviter else ""
+    if checked.status != "ok":
+        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
+        return
+    await svc.repo.keep_pending_invite(learner.id, code)
+    await reply(update, say(learner.language, "together-held", name=name))
+
+
+async def offer_held(update: Update, context: Context, learner: LearnerView) -> None:
+    """Onboarding ended: ask about the invite the learner opened at the start, if any."""
+    code = await context.services.repo.take_pending_invite(learner.id)
+    if code is not None:
+        await offer(update, context, learner, code)
+
+
 async def button(
     update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
 ) -> None:

@@ -3,8 +3,9 @@
 A learner invites someone with a single-use code (only its hash is kept); the
 invited person links, and the two form a pair until either ends it. A reveal
 row marks a check-in both answered, shown to each once. `invite_misses` counts
-wrong codes typed in the last hour, so codes cannot be guessed. Existing
-learners have no pair and no misses.
+wrong codes typed in the last hour, so codes cannot be guessed;
+`pending_invite` holds an invite opened during onboarding until it ends. Existing
+learners have no pair, no misses and nothing pending.
 
 Revision ID: 0009
 Revises: 0008
@@ -77,10 +78,12 @@ def upgrade() -> None:
             sa.Column("invite_misses", sa.Integer(), nullable=False, server_default=sa.text("0"))
         )
         batch_op.add_column(sa.Column("invite_misses_since", UTC_TIME, nullable=True))
+        batch_op.add_column(sa.Column("pending_invite", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("learner", schema=None) as batch_op:
+        batch_op.drop_column("pending_invite")
         batch_op.drop_column("invite_misses_since")
         batch_op.drop_column("invite_misses")
     op.drop_table("reveal")

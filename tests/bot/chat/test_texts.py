@@ -13,6 +13,8 @@ from lessons.telegram_html import message_problems
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)")
 SAMPLE = {
     "name": "<Zoë & co> 🌉",
+    "link": "https://t.me/BridgesBot?start=pair-ABCDEFGHJK",
+    "code": "ABCDEFGHJK",
     "time": "07:30",
     "zone": "Europe/Amsterdam",
     "lesson": 3,
