@@ -264,3 +264,15 @@ async def test_words_after_silence_paused_the_lessons_bring_them_back(
     assert "I haven't heard from you in a while" in alex.last.text
     await bridges.say(alex, "sorry, busy weeks")  # not an option: a note, and back
     assert "Welcome back! Your lessons continue" in alex.last.text
+
+
+async def test_a_dutch_number_in_words_under_a_scale_is_the_tap(
+    bridges: Bridges, sandbox: Sandbox
+):
+    ans = _learner(sandbox, "nl")
+    await bridges.onboard(ans)
+    await bridges.say(ans, "nog niet")  # day 1's choice, in words
+    assert "Jouw antwoord: Nog niet" in ans.last.text
+    await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a 1-5 scale
+    await bridges.say(ans, "een vier")
+    assert "Jouw antwoord: 4" in ans.last.text and "🔥" in ans.last.text
