@@ -266,9 +266,7 @@ async def test_words_after_silence_paused_the_lessons_bring_them_back(
     assert "Welcome back! Your lessons continue" in alex.last.text
 
 
-async def test_a_dutch_number_in_words_under_a_scale_is_the_tap(
-    bridges: Bridges, sandbox: Sandbox
-):
+async def test_a_dutch_number_in_words_under_a_scale_is_the_tap(bridges: Bridges, sandbox: Sandbox):
     ans = _learner(sandbox, "nl")
     await bridges.onboard(ans)
     await bridges.say(ans, "nog niet")  # day 1's choice, in words
