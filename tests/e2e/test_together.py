@@ -6,15 +6,55 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
 
 from bot.ops import metrics
 from bot.tools.sandbox import Sandbox
 from bot.tools.sandbox.state import SandboxUser
 from lessons.loader import Course
+from storage.db import create_engine, upgrade_schema
 from tests.e2e.harness import Bridges
+from tests.helpers import SettableClock
 
 DAY2 = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def bridges(
+    request: pytest.FixtureRequest,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    course: Course,
+    clock: SettableClock,
+    flood_clock: Callable[[], float],
+) -> AsyncIterator[Bridges]:
+    """The bot on SQLite and on the real PostgreSQL (emptied and migrated to head)."""
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_database")
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
+        engine = create_engine(url)
+        try:
+            await upgrade_schema(engine)
+        finally:
+            await engine.dispose()
+    bot = Bridges(
+        sandbox, tmp_path / "bridges.db", course, clock, pace_clock=flood_clock, database_url=url
+    )
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
 _CODE = re.compile(r"/together ([A-Z0-9]{10})")
 _LINK = re.compile(r"https://t\.me/(\w+)\?start=(pair-[A-Z0-9]{10})")
 
