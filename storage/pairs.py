@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim
-from scheduler.states import ClaimKind, LearnerStatus
+from scheduler.states import ClaimKind, DeliveryState, LearnerStatus
 from storage.db import is_postgres
 from storage.models import Answer, Delivery, Invite, Learner, Pair, Reveal
 from storage.schedule import lock_learner
@@ -382,3 +382,50 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
         )
     ).one()
     return {"links": links, "invites_made": int(invites)}
+
+
+async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner, int] | None:
+    """The learner's partner and their shared streak: the check-ins in a row, newest
+    first, that both answered while linked, among the lessons both were sent (the newest
+    one still open does not break it). Freezes stay personal: none apply here."""
+    pair = await open_pair(session, learner_id)
+    if pair is None:
+        return None
+    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    them = await _partner(session, other)
+    if them is None:
+        return None
+    mine = await _lessons(session, learner_id, pair.linked_at)
+    theirs = await _lessons(session, other, pair.linked_at)
+    both = sorted(set(mine) & set(theirs), key=lambda lesson: mine[lesson][0], reverse=True)
+    streak = 0
+    for index, lesson_id in enumerate(both):
+        if mine[lesson_id][1] and theirs[lesson_id][1]:
+            streak += 1
+        elif index > 0:
+            break
+    return them, streak
+
+
+async def _lessons(
+    session: AsyncSession, learner_id: int, since: datetime
+) -> dict[str, tuple[int, bool]]:
+    """lesson id -> (course day, answered while linked) of the lessons sent this round."""
+    learner = await session.get(Learner, learner_id)
+    if learner is None:
+        return {}
+    rows = (
+        await session.exec(
+            select(col(Delivery.lesson_id), col(Delivery.lesson_day), col(Answer.answered_at))
+            .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
+            .where(
+                Delivery.learner_id == learner_id,
+                Delivery.round == learner.round,
+                Delivery.state == DeliveryState.SENT,
+            )
+        )
+    ).all()
+    return {
+        lesson_id: (day, answered_at is not None and answered_at >= since)
+        for lesson_id, day, answered_at in rows
+    }

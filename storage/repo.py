@@ -382,6 +382,10 @@ class Repo:
         async with self._sessions.begin() as session:
             return await pairs.unlink(session, learner_id, now)
 
+    async def shared_streak(self, learner_id: int) -> tuple[pairs.Partner, int] | None:
+        async with self._reads() as session:
+            return await pairs.shared_streak(session, learner_id)
+
     async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Revealed | None:
         async with self._sessions.begin() as session:
             return await pairs.reveal(session, learner_id, lesson_id, now)

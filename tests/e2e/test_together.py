@@ -105,6 +105,11 @@ async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
     assert shown == [  # once, in Sam's language, under the question
         f"🤝 Jullie hebben allebei “{question}” beantwoord.\nAlex antwoordde: “Ja, verstuurd”"
     ]
+    await bridges.say(alex, "/progress")  # the shared streak beside Alex's own
+    assert any(
+        "🤝 Together with Sam: 1 check-in in a row you both answered" in m.text
+        for m in alex.inbox[-2:]
+    )
     await bridges.say(alex, "/export")
     document = alex.last.document
     assert document is not None

@@ -100,6 +100,8 @@ async def test_the_reveal_is_once_and_only_for_answers_given_while_linked(
     assert shown is not None and shown.theirs.value == "not-yet" and shown.mine.value == "sent"
     assert shown.partner.first_name == "Alex"
     assert await repo.reveal(1, lesson, now) is None  # once per pair and lesson
+    shared = await repo.shared_streak(1)
+    assert shared is not None and shared[0].first_name == "Sam" and shared[1] == 1
     assert await repo.delete_learner(2)
     assert await repo.partner(1) is None
     async with repo.engine.connect() as connection:
@@ -149,3 +151,35 @@ async def test_two_people_typing_each_others_codes_at_once_make_one_pair(
     assert [result.status for result in results].count("ok") == 1
     partner = await repo.partner(1)
     assert partner is not None and partner.id == 2
+
+
+async def test_the_shared_streak_counts_check_ins_both_answered_in_a_row(
+    repo: Repo, clock: SettableClock
+):
+    await _three(repo, clock)
+    code = await repo.create_invite(1, clock.now)
+    assert (await repo.link(2, code, clock.now)).status == "ok"
+
+    async def day(n: int, answering: tuple[int, ...]) -> None:
+        now = DAY1 + timedelta(days=n - 1)
+        claims = [c for c in await repo.claim_due(now, COURSE) if c.learner_id in (1, 2)]
+        for claim in claims:
+            await record_sent(repo, claim, now=now, message_id=n)
+            if claim.learner_id in answering:
+                value = "4" if claim.lesson_id == "empathy-1" else "sent"
+                await repo.record_answer(
+                    claim.learner_id, claim.delivery_id, value, now, accepts=_accept_all
+                )
+
+    async def shared() -> int:
+        found = await repo.shared_streak(1)
+        assert found is not None
+        return found[1]
+
+    await day(1, (1, 2))
+    await day(2, (1, 2))
+    assert await shared() == 2
+    await day(3, (1,))  # Sam has not answered today's yet: the open day does not break it
+    assert await shared() == 2
+    await day(4, (1, 2))  # day 3 stayed half answered: the shared streak starts again
+    assert await shared() == 1

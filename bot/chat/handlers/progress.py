@@ -46,6 +46,7 @@ async def progress(update: Update, context: Context) -> None:
         )
         for key in KEYS
     )
+    shared = await svc.repo.shared_streak(learner.id)
     now = svc.clock()
     until = None
     if found.learner.is_paused(now) and found.learner.paused_until is not None:
@@ -65,6 +66,8 @@ async def progress(update: Update, context: Context) -> None:
             paused=found.learner.is_paused(now),
             until=until,
             care=found.learner.in_care,  # after a disclosure, no streak: care, not a game
+            partner=shared[0].first_name if shared else None,
+            together=shared[1] if shared else 0,
         ),
     )
     await _chart(update, svc, learner, found)

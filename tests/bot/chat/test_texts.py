@@ -33,6 +33,8 @@ SAMPLE = {
     "longest": 3,
     "answers": 4,
     "freezes": 1,
+    "partner": "<Sam & co>",
+    "together": 2,
     "day": 3,
     "paused": True,
     "evening": False,
