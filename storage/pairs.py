@@ -5,8 +5,10 @@ hash is stored). The invited person links; the two are a pair until either ends 
 at once and without the other's consent. When both partners have answered the same
 lesson's check-in while linked, each is shown the other's answer once (`reveal`):
 nobody sees an answer without having answered, nothing from before the link and
-nothing after it ended. An answer that spoke of crisis or abuse is shown only as
-"answered". Each function works inside the session it is given.
+nothing after it ended, nothing to or from a learner who stopped. When either answer
+spoke of crisis or abuse (or a learner is in care) nothing is shown at all, not even
+"answered": the partner may be the person they need to be safe from. Each function
+works inside the session it is given.
 """
 
 from __future__ import annotations

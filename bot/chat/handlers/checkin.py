@@ -50,7 +50,9 @@ async def answer_button(
         return
     await query.answer()
     await clear_buttons(update)
-    await _take_buttons_off(context, learner, await _checkin_message(svc, learner))
+    asked = await _checkin_message(svc, learner)
+    pressed = query.message.message_id if query.message is not None else None
+    await _take_buttons_off(context, learner, asked if asked != pressed else None)
     await _answered(update, context, learner, outcome, value)
 
 
