@@ -128,8 +128,20 @@ def normalise(code: str) -> str:
     return "".join(char for char in code.upper() if char.isalnum())
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(normalise(code).encode()).hexdigest()
+def invite_key(token: str) -> bytes:
+    """The secret invite codes are hashed under, derived from the bot's token (every
+    process of one bot has it; a new token ends the open invites, which last 72 hours)."""
+    return hashlib.sha256(b"bridges invite codes\0" + token.encode()).digest()
+
+
+def code_hash(code: str, key: bytes = b"") -> str:
+    """What is stored of a code: an HMAC under the bot's own secret (`key`), so that a
+    copy of the database alone cannot be searched for working codes in their 72 hours;
+    a plain SHA-256 where there is no secret (the demo, tests)."""
+    data = normalise(code).encode()
+    if not key:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 async def open_pair(session: AsyncSession, learner_id: int, *, lock: bool = False) -> Pair | None:
@@ -176,14 +188,16 @@ async def take_pending(session: AsyncSession, learner_id: int) -> str | None:
     return code
 
 
-async def create_invite(session: AsyncSession, learner_id: int, now: datetime) -> str:
+async def create_invite(
+    session: AsyncSession, learner_id: int, now: datetime, *, key: bytes = b""
+) -> str:
     """A new invite for the learner (any earlier open one is revoked): its code."""
     await revoke_invites(session, learner_id, now)
     code = new_code()
     session.add(
         Invite(
             inviter_id=learner_id,
-            code_hash=code_hash(code),
+            code_hash=code_hash(code, key),
             created_at=now,
             expires_at=now + INVITE_LIFETIME,
         )
@@ -207,7 +221,7 @@ async def revoke_invites(session: AsyncSession, learner_id: int, now: datetime) 
 
 
 async def check_invite(
-    session: AsyncSession, learner_id: int, code: str, now: datetime
+    session: AsyncSession, learner_id: int, code: str, now: datetime, *, key: bytes = b""
 ) -> tuple[InviteCheck, Invite | None]:
     """What `code` is for this learner. A wrong code counts as a miss; after
     `MISSES_ALLOWED` in an hour every code is refused (`limited`) until the hour ends."""
@@ -219,7 +233,7 @@ async def check_invite(
         learner.invite_misses, learner.invite_misses_since = 0, None
     if learner.invite_misses >= MISSES_ALLOWED:
         return InviteCheck("limited"), None
-    wanted = code_hash(code)
+    wanted = code_hash(code, key)
     invite = (await session.exec(select(Invite).where(Invite.code_hash == wanted))).first()
     if invite is None or not hmac.compare_digest(invite.code_hash, wanted):
         learner.invite_misses += 1
@@ -243,16 +257,19 @@ async def check_invite(
     return InviteCheck(status, inviter), invite
 
 
-async def link(session: AsyncSession, learner_id: int, code: str, now: datetime) -> InviteCheck:
+async def link(
+    session: AsyncSession, learner_id: int, code: str, now: datetime, *, key: bytes = b""
+) -> InviteCheck:
     """Link the learner with the invite's author: `ok` once (the invite is used in the
     same statement that checks it is still open, so two people accepting one invite at
     the same moment make exactly one pair), or why not."""
-    found = (await session.exec(select(Invite).where(Invite.code_hash == code_hash(code)))).first()
+    wanted = code_hash(code, key)
+    found = (await session.exec(select(Invite).where(Invite.code_hash == wanted))).first()
     # Both learner rows held, in id order (two people typing each other's codes at the
     # same moment never deadlock), before anything is checked: no second pair.
     for each in sorted({learner_id, found.inviter_id} if found else {learner_id}):
         await lock_learner(session, each)
-    checked, invite = await check_invite(session, learner_id, code, now)
+    checked, invite = await check_invite(session, learner_id, code, now, key=key)
     if checked.status != "ok" or invite is None or invite.id is None:
         return checked
     used = await session.exec(

@@ -92,8 +92,10 @@ class Repo:
     and calls the function that does the work inside it.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, invite_key: bytes = b"") -> None:
+        """`invite_key`: the secret invite codes are hashed under (storage/pairs.py)."""
         self.engine = engine
+        self._invite_key = invite_key
         self._sessions = write_sessions(engine)
         self._reads = read_sessions(engine)
 
@@ -351,7 +353,7 @@ class Repo:
 
     async def create_invite(self, learner_id: int, now: datetime) -> str:
         async with self._sessions.begin() as session:
-            return await pairs.create_invite(session, learner_id, now)
+            return await pairs.create_invite(session, learner_id, now, key=self._invite_key)
 
     async def keep_pending_invite(self, learner_id: int, code: str) -> None:
         async with self._sessions.begin() as session:
@@ -371,12 +373,14 @@ class Repo:
 
     async def check_invite(self, learner_id: int, code: str, now: datetime) -> pairs.InviteCheck:
         async with self._sessions.begin() as session:  # a wrong code counts as a miss
-            checked, _invite = await pairs.check_invite(session, learner_id, code, now)
+            checked, _invite = await pairs.check_invite(
+                session, learner_id, code, now, key=self._invite_key
+            )
             return checked
 
     async def link(self, learner_id: int, code: str, now: datetime) -> pairs.InviteCheck:
         async with self._sessions.begin() as session:
-            return await pairs.link(session, learner_id, code, now)
+            return await pairs.link(session, learner_id, code, now, key=self._invite_key)
 
     async def unlink(self, learner_id: int, now: datetime) -> pairs.Partner | None:
         async with self._sessions.begin() as session:

@@ -24,6 +24,7 @@ from lessons.loader import CourseError, load_course
 from scheduler.clock import system_clock
 from storage.db import create_engine, redact_url, upgrade_schema
 from storage.health import start_failure
+from storage.pairs import invite_key
 from storage.repo import Repo
 
 log = logging.getLogger("bridges")
@@ -229,7 +230,8 @@ async def _run(settings: Settings, token: str, role: str, metrics_port: int | No
     app = build_application(
         token=token,
         base_url=settings.telegram_base_url,
-        repo=Repo(engine),
+        # Invite codes are hashed under a secret only the bot holds, derived from its token.
+        repo=Repo(engine, invite_key=invite_key(token)),
         course=course,
         clock=system_clock,
         tick_seconds=settings.tick_seconds,

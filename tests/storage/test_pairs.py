@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from storage.pairs import MISSES_ALLOWED, code_hash, new_code, normalise
+from storage.pairs import MISSES_ALLOWED, code_hash, invite_key, new_code, normalise
 from storage.repo import Repo
 from tests.helpers import COURSE, SettableClock, make_learner, record_sent
 
@@ -31,6 +31,23 @@ def test_codes_are_long_unambiguous_and_read_back_however_typed():
     code = next(iter(codes))
     spaced = f" {code[:5].lower()}-{code[5:]} "
     assert normalise(spaced) == code and code_hash(spaced) == code_hash(code)
+
+
+async def test_codes_are_stored_only_as_an_hmac_under_the_bots_secret(
+    repo: Repo, clock: SettableClock
+):
+    """A copy of the database alone cannot be searched for working codes: the hash is
+    keyed by a secret derived from the bot's token, which the database never holds."""
+    await _three(repo, clock)
+    keyed = Repo(repo.engine, invite_key=invite_key("123456:secret"))
+    code = await keyed.create_invite(1, clock.now)
+    async with repo.engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT code_hash FROM invite"))).scalar()
+    assert stored == code_hash(code, invite_key("123456:secret"))
+    assert stored not in (code_hash(code), code_hash(code, invite_key("123456:other")))
+    assert (await repo.check_invite(2, code, clock.now)).status == "unknown"  # no secret
+    assert (await keyed.check_invite(2, code, clock.now)).status == "ok"
+    assert (await keyed.link(2, code, clock.now)).status == "ok"
 
 
 async def test_two_people_accepting_one_invite_at_once_make_one_pair(
