@@ -116,7 +116,7 @@ async def record_voice_answer(
     else keeps it as a note: `noted` (with the lesson id when the open check-in takes a
     tap and is unanswered), or `already` when that check-in was answered."""
     latest = await latest_delivery(session, learner_id, sent_only=True)
-    spoken = f"🎤 {seconds // 60}:{seconds % 60:02d}"
+    spoken = kept.voice_words(seconds)
     outcome = AnswerOutcome("closed")
     if latest is not None and await _open_for(session, latest, now):
         if latest.checkin_kind != "text":  # it takes a tap: kept as a note, said so

@@ -32,6 +32,11 @@ SHOWN_NOTE_LENGTH = 300
 EditOutcome = Literal["answer", "typed", "note", "unknown", "same"]
 
 
+def voice_words(seconds: int) -> str:
+    """How a voice or video note is written where words are kept: "🎤 0:12"."""
+    return f"🎤 {seconds // 60}:{seconds % 60:02d}"
+
+
 def keep(
     session: AsyncSession,
     learner_id: int,

@@ -312,10 +312,17 @@ class Repo:
         *,
         message_id: int | None = None,
         private: bool = False,
+        voice_file_id: str | None = None,
     ) -> NoteOutcome:
         async with self._sessions.begin() as session:
             if not await kept.keep_note(
-                session, learner_id, message_id, words[:MAX_ANSWER_LENGTH], now, private=private
+                session,
+                learner_id,
+                message_id,
+                words[:MAX_ANSWER_LENGTH],
+                now,
+                private=private,
+                voice_file_id=voice_file_id,
             ):
                 return NoteOutcome(kept=False)
             # Words from a learner whom silence paused say they are back, as an answer does;

@@ -274,3 +274,20 @@ async def test_a_dutch_number_in_words_under_a_scale_is_the_tap(bridges: Bridges
     await bridges.next_day_at(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # day 2: a 1-5 scale
     await bridges.say(ans, "een vier")
     assert "Jouw antwoord: 4" in ans.last.text and "🔥" in ans.last.text
+
+
+async def test_a_voice_note_with_a_caption_keeps_both(bridges: Bridges, sandbox: Sandbox):
+    alex = _learner(sandbox, "en")
+    await bridges.onboard(alex)
+    for day in (3, 4, 5):  # day 4 (empathy-3) asks for words
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+    alex.send_voice(9, caption="I called her")
+    await bridges.settle()
+    assert "Thanks for sharing that" in alex.last.text  # the caption is the words
+    data = await _export(bridges, alex)
+    day4 = data["deliveries"][3]  # type: ignore[index]
+    assert day4["answer"]["value"] == "I called her"
+    caption, voice = day4["messages"]
+    assert (caption["role"], caption["words"]) == ("answer", "I called her")
+    assert (voice["role"], voice["words"]) == ("note", "🎤 0:09")
+    assert voice["voice_file_id"].startswith("voice-1001-")

@@ -14,6 +14,7 @@ from telegram import Update
 
 from bot.chat.handlers import checkin, onboarding, safety
 from bot.chat.handlers.common import Context, current_learner, language_of, reply, say
+from storage.kept import voice_words
 from storage.views import LearnerView
 
 
@@ -91,14 +92,27 @@ async def not_text(update: Update, context: Context) -> None:
         await reply(update, say(learner.language, "message-forwarded"))
     elif message.caption:
         await checkin.free_text(update, context, learner, message.caption)
+        if (note := message.voice or message.video_note) is not None:
+            # The caption was the words; the voice note itself is kept beside them.
+            svc = context.services
+            await svc.repo.keep_note(
+                learner.id,
+                voice_words(_seconds(note.duration)),
+                svc.clock(),
+                message_id=message.message_id,
+                voice_file_id=note.file_id,
+            )
     elif (note := message.voice or message.video_note) is not None:
-        length = note.duration  # a timedelta under PTB_TIMEDELTA, else whole seconds
-        seconds = int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
-        await checkin.voice(update, context, learner, note.file_id, seconds)
+        await checkin.voice(update, context, learner, note.file_id, _seconds(note.duration))
     elif message.sticker is not None:
         await reply(update, await _warm_line(context, learner))
     else:
         await reply(update, say(learner.language, "error-not-text"))
+
+
+def _seconds(length: timedelta | int) -> int:
+    """A note's length: a timedelta under PTB_TIMEDELTA, else whole seconds."""
+    return int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
 
 
 def _only_emoji(text: str) -> bool:

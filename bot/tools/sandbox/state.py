@@ -264,8 +264,9 @@ class SandboxUser:
         }
         return self._send_message({"text": text, "forward_origin": origin})
 
-    def send_voice(self, seconds: int = 12) -> int:
-        """Send a voice note (a made-up file) of `seconds`. Returns the message id."""
+    def send_voice(self, seconds: int = 12, *, caption: str | None = None) -> int:
+        """Send a voice note (a made-up file) of `seconds`, with a caption if given. Returns
+        the message id."""
         serial = len(self.message_ids) + 1
         voice = {
             "file_id": f"voice-{self.id}-{serial}",
@@ -273,7 +274,10 @@ class SandboxUser:
             "duration": seconds,
             "mime_type": "audio/ogg",
         }
-        return self._send_message({"voice": voice})
+        content: JSONDict = {"voice": voice}
+        if caption is not None:
+            content["caption"] = caption
+        return self._send_message(content)
 
     def send_contact(self, phone: str = "+31 6 12345678", first_name: str = "Sam") -> int:
         """Share a contact card."""
