@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +28,7 @@ from storage.models import (
     Pair,
     Reveal,
 )
+from storage.pairs import of_learner
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 
@@ -178,15 +179,9 @@ async def mark_unblocked(
 
 async def delete_learner(session: AsyncSession, learner_id: int) -> bool:
     """Erase every row about the learner. Returns whether there was anything to erase."""
-    theirs = select(Pair.id).where(
-        or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
-    )
+    theirs = select(Pair.id).where(of_learner(learner_id))
     await session.exec(delete(Reveal).where(col(Reveal.pair_id).in_(theirs)))
-    await session.exec(
-        delete(Pair).where(
-            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
-        )
-    )
+    await session.exec(delete(Pair).where(of_learner(learner_id)))
     await session.exec(delete(Invite).where(col(Invite.inviter_id) == learner_id))
     kept = select(KeptMessage.id).where(col(KeptMessage.learner_id) == learner_id)
     await session.exec(delete(MessageEdit).where(col(MessageEdit.kept_message_id).in_(kept)))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -144,13 +144,19 @@ def code_hash(code: str, key: bytes = b"") -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
+def of_learner(learner_id: int) -> ColumnElement[bool]:
+    """The pairs the learner is in, on either side."""
+    return or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
+
+
+def _other(pair: Pair, learner_id: int) -> int:
+    return pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+
+
 async def open_pair(session: AsyncSession, learner_id: int, *, lock: bool = False) -> Pair | None:
     """The learner's pair while it lasts; with `lock`, held for this transaction on
     PostgreSQL (a reveal and an unlink at the same moment take turns)."""
-    query = select(Pair).where(
-        or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
-        col(Pair.ended_at).is_(None),
-    )
+    query = select(Pair).where(of_learner(learner_id), col(Pair.ended_at).is_(None))
     if lock and is_postgres(session):
         query = query.with_for_update()
     return (await session.exec(query)).first()
@@ -161,7 +167,7 @@ async def partner(session: AsyncSession, learner_id: int) -> Partner | None:
     pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    other = _other(pair, learner_id)
     return await _partner(session, other)
 
 
@@ -301,7 +307,7 @@ async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partn
     )
     if ended.rowcount != 1:  # the other ended it this very moment: it ends once
         return None
-    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    other = _other(pair, learner_id)
     return await _partner(session, other)
 
 
@@ -313,44 +319,39 @@ async def reveal(
     pair = await open_pair(session, learner_id, lock=True)
     if pair is None or pair.id is None:
         return None
-    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
-    mine = await _answer(session, learner_id, lesson_id, pair.linked_at)
-    theirs = await _answer(session, other, lesson_id, pair.linked_at)
-    me, them = await session.get(Learner, learner_id), await _partner(session, other)
-    if mine is None or theirs is None or me is None or them is None:
+    me, them = (
+        await session.get(Learner, learner_id),
+        await session.get(Learner, _other(pair, learner_id)),
+    )
+    if me is None or them is None:
         return None
+    if me.status != LearnerStatus.ACTIVE or them.status != LearnerStatus.ACTIVE:
+        return None  # a learner who stopped (or blocked the bot) is sent nothing
+    mine = await _answer(session, me, lesson_id, pair.linked_at)
+    theirs = await _answer(session, them, lesson_id, pair.linked_at)
     # Either answer hidden (it spoke of crisis or harm, or a learner is in care): neither
     # is shown, and nothing is recorded that could say when it was given.
-    if mine.private or theirs.private:
+    if mine is None or theirs is None or mine.private or theirs.private:
         return None
-    other_row = await session.get(Learner, other)
-    if (
-        me.status != LearnerStatus.ACTIVE
-        or other_row is None
-        or (other_row.status != LearnerStatus.ACTIVE)
-    ):
-        return None  # a learner who stopped (or blocked the bot) is sent nothing
     try:
         async with session.begin_nested():
             session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
     except IntegrityError:  # shown already (or both answered at this very moment)
         return None
-    return Revealed(lesson_id, them, mine, theirs, me.first_name, me.language)
+    partner = Partner(them.id, them.first_name, them.language)
+    return Revealed(lesson_id, partner, mine, theirs, me.first_name, me.language)
 
 
 async def _answer(
-    session: AsyncSession, learner_id: int, lesson_id: str, since: datetime
+    session: AsyncSession, learner: Learner, lesson_id: str, since: datetime
 ) -> Shared | None:
     """The learner's answer to the lesson in their current round, if given while linked."""
-    learner = await session.get(Learner, learner_id)
-    if learner is None:
-        return None
     found = (
         await session.exec(
             select(Answer)
             .join(Delivery, col(Delivery.id) == Answer.delivery_id)
             .where(
-                Delivery.learner_id == learner_id,
+                Delivery.learner_id == learner.id,
                 Delivery.lesson_id == lesson_id,
                 Delivery.round == learner.round,
                 col(Answer.answered_at) >= since,
@@ -368,15 +369,11 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
     other's first name and its times, and each check-in whose answers both saw. The
     other's answers themselves are theirs, not in this learner's export."""
     pairs = (
-        await session.exec(
-            select(Pair)
-            .where(or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id))
-            .order_by(col(Pair.id))
-        )
+        await session.exec(select(Pair).where(of_learner(learner_id)).order_by(col(Pair.id)))
     ).all()
     links = []
     for pair in pairs:
-        other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+        other = _other(pair, learner_id)
         them = await _partner(session, other)
         reveals = (
             await session.exec(
@@ -410,7 +407,7 @@ async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner
     pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    other = _other(pair, learner_id)
     them = await _partner(session, other)
     if them is None:
         return None

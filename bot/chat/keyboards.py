@@ -116,6 +116,27 @@ def first_lesson(language: str) -> InlineKeyboardMarkup:
     )
 
 
+def together_offer(language: str, name: str, code: str) -> InlineKeyboardMarkup:
+    """ "Link with Sam" (carrying the code, checked again on the tap) or "Not now"."""
+    get = texts().get
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    get(language, "button-together-link", name=name),
+                    callback_data=callbacks.pack(callbacks.PAIR_LINK, code),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-together-not-now"),
+                    callback_data=callbacks.pack(callbacks.PAIR_NOT_NOW),
+                )
+            ],
+        ]
+    )
+
+
 def confirm_delete(language: str) -> InlineKeyboardMarkup:
     return _choices(
         language,

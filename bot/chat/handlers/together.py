@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import TelegramError
 
-from bot.chat import callbacks
+from bot.chat import callbacks, keyboards
 from bot.chat.handlers.common import (
     Context,
     clear_buttons,
@@ -28,7 +28,7 @@ from bot.chat.handlers.common import (
 )
 from bot.chat.services import Services
 from bot.ops import metrics
-from storage.pairs import CODE_LENGTH, Revealed, Shared, normalise
+from storage.pairs import CODE_LENGTH, InviteCheck, Revealed, Shared, normalise
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
@@ -85,44 +85,43 @@ async def _off(update: Update, context: Context, learner: LearnerView) -> None:
 
 async def offer(update: Update, context: Context, learner: LearnerView, code: str) -> None:
     """An invite opened or typed: ask, with the inviter's name, whether to link."""
-    svc = context.services
-    code = normalise(code)[: CODE_LENGTH * 2]
-    checked = await svc.repo.check_invite(learner.id, code, svc.clock())
-    name = checked.inviter.first_name if checked.inviter else ""
-    if checked.status != "ok":
-        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
-        return
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    say(learner.language, "button-together-link", name=name),
-                    callback_data=callbacks.pack(callbacks.PAIR_LINK, code),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    say(learner.language, "button-together-not-now"),
-                    callback_data=callbacks.pack(callbacks.PAIR_NOT_NOW),
-                )
-            ],
-        ]
-    )
-    await reply(update, say(learner.language, "together-offer", name=name), keyboard)
+    checked = await _checked(update, context, learner, code)
+    if checked is not None:
+        code, name = checked
+        keyboard = keyboards.together_offer(learner.language, name, code)
+        await reply(update, say(learner.language, "together-offer", name=name), keyboard)
 
 
 async def hold(update: Update, context: Context, learner: LearnerView, code: str) -> None:
     """An invite opened by someone still onboarding: say whose it is and keep it; they are
     asked whether to link when onboarding ends (`offer_held`), with their own settings."""
+    checked = await _checked(update, context, learner, code)
+    if checked is not None:
+        code, name = checked
+        await context.services.repo.keep_pending_invite(learner.id, code)
+        await reply(update, say(learner.language, "together-held", name=name))
+
+
+async def _checked(
+    update: Update, context: Context, learner: LearnerView, code: str
+) -> tuple[str, str] | None:
+    """The code as stored and its inviter's first name when it can be accepted; else the
+    line that says why not, and None."""
     svc = context.services
     code = normalise(code)[: CODE_LENGTH * 2]
     checked = await svc.repo.check_invite(learner.id, code, svc.clock())
+    if await _refused(update, learner, checked):
+        return None
+    return code, checked.inviter.first_name if checked.inviter else ""
+
+
+async def _refused(update: Update, learner: LearnerView, checked: InviteCheck) -> bool:
+    """Say why an invite cannot be used (own, expired, used…); False when it can."""
+    if checked.status == "ok":
+        return False
     name = checked.inviter.first_name if checked.inviter else ""
-    if checked.status != "ok":
-        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
-        return
-    await svc.repo.keep_pending_invite(learner.id, code)
-    await reply(update, say(learner.language, "together-held", name=name))
+    await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
+    return True
 
 
 async def offer_held(update: Update, context: Context, learner: LearnerView) -> None:
@@ -145,14 +144,12 @@ async def button(
         await reply(update, say(learner.language, "together-not-now"))
         return
     checked = await svc.repo.link(learner.id, data.args[0], svc.clock())
-    inviter = checked.inviter
-    name = inviter.first_name if inviter else ""
     await clear_buttons(update)
-    if checked.status != "ok" or inviter is None:
-        await reply(update, say(learner.language, f"together-no-{checked.status}", name=name))
+    inviter = checked.inviter
+    if await _refused(update, learner, checked) or inviter is None:
         return
     metrics.together("link")
-    await reply(update, say(learner.language, "together-linked", name=name))
+    await reply(update, say(learner.language, "together-linked", name=inviter.first_name))
     await tell(
         context,
         inviter.id,
