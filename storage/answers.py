@@ -120,8 +120,7 @@ async def record_voice_answer(
     outcome = AnswerOutcome("closed")
     if latest is not None and await _open_for(session, latest, now):
         if latest.checkin_kind != "text":  # it takes a tap: kept as a note, said so
-            answered = await session.exec(select(Answer.id).where(Answer.delivery_id == latest.id))
-            status: AnswerStatus = "already" if answered.first() is not None else "noted"
+            status: AnswerStatus = "already" if await _answered(session, latest) else "noted"
             outcome = AnswerOutcome(status, latest.lesson_id)
         else:
             outcome = await _record(
@@ -200,14 +199,23 @@ async def button_checkin(
         return None
     if not await _open_for(session, latest, now):
         return None
-    answered = await session.exec(select(Answer.id).where(Answer.delivery_id == latest.id))
-    if latest.checkin_state is None:  # asked with the lesson, under it
-        message_id = latest.lesson_message_id
-    elif latest.checkin_state == FollowUpState.SENT:
-        message_id = latest.checkin_message_id
-    else:
-        message_id = None
-    return ButtonCheckin(latest.id, latest.lesson_id, answered.first() is not None, message_id)
+    answered = await _answered(session, latest)
+    return ButtonCheckin(latest.id, latest.lesson_id, answered)
+
+
+def asking_message(delivery: Delivery) -> int | None:
+    """The message whose buttons ask the delivery's check-in: the evening check-in once
+    sent, or the lesson it came with; None while it is still to ask."""
+    if delivery.checkin_state is None:  # asked with the lesson, under it
+        return delivery.lesson_message_id
+    if delivery.checkin_state == FollowUpState.SENT:
+        return delivery.checkin_message_id
+    return None
+
+
+async def _answered(session: AsyncSession, delivery: Delivery) -> bool:
+    found = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
+    return found.first() is not None
 
 
 async def _record(
@@ -231,8 +239,7 @@ async def _record(
     # the evening check-in (`sending`) is seen, so it is not overwritten.
     learner = await lock_learner(session, delivery.learner_id)
     await session.refresh(delivery)
-    answered = await session.exec(select(Answer.id).where(Answer.delivery_id == delivery.id))
-    if answered.first() is not None:
+    if await _answered(session, delivery):
         return AnswerOutcome("already", delivery.lesson_id)
     latest = await latest_delivery(session, delivery.learner_id, sent_only=True)
     if latest is None or latest.id != delivery.id:
@@ -260,7 +267,13 @@ async def _record(
     streaks = await _streaks(session, delivery.learner_id)
     resumed = False if private else await back_from_silence(session, delivery.learner_id, now)
     return AnswerOutcome(
-        "recorded", delivery.lesson_id, streaks, resumed=resumed, in_care=in_care, early=early
+        "recorded",
+        delivery.lesson_id,
+        streaks,
+        resumed=resumed,
+        in_care=in_care,
+        early=early,
+        asked_in=asking_message(delivery),
     )
 
 

@@ -65,18 +65,18 @@ class AnswerOutcome:
     resumed: bool = False
     in_care: bool = False
     early: bool = False  # it came before the evening check-in was asked: not asked now
+    # The message whose buttons asked the check-in (its keyboard goes once answered).
+    asked_in: int | None = None
 
 
 @dataclass(frozen=True)
 class ButtonCheckin:
     """The newest lesson's check-in when it takes a tap and is open: typed words may
-    answer it as the tap would. `message_id`: the message whose buttons ask it (the
-    evening check-in, or the lesson it came with); None while it is still to ask."""
+    answer it as the tap would."""
 
     delivery_id: int
     lesson_id: str
     answered: bool
-    message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,9 @@ async def answer_button(
         return
     await query.answer()
     await clear_buttons(update)
-    asked = await _checkin_message(svc, learner)
     pressed = query.message.message_id if query.message is not None else None
-    await _take_buttons_off(context, learner, asked if asked != pressed else None)
+    asked = outcome.asked_in if outcome.asked_in != pressed else None
+    await _take_buttons_off(context, learner, asked)
     await _answered(update, context, learner, outcome, value)
 
 
@@ -167,7 +167,7 @@ async def _typed_for_a_tap(
         typed=Typed(text, _message_id(update)),
     )
     if outcome.status == "recorded":
-        await _take_buttons_off(context, learner, found.message_id)
+        await _take_buttons_off(context, learner, outcome.asked_in)
         await _answered(update, context, learner, outcome, value, answers)
     elif outcome.status == "already":
         await _keep_note(update, context, learner, text)
@@ -185,12 +185,6 @@ def _choices_shown(context: Context) -> list[int]:
         return []
     shown: list[int] = chat_data.setdefault("choices_shown", [])
     return shown
-
-
-async def _checkin_message(svc: Services, learner: LearnerView) -> int | None:
-    """The message whose buttons ask the newest check-in, if it is still open."""
-    found = await svc.repo.button_checkin(learner.id, svc.clock())
-    return found.message_id if found is not None else None
 
 
 async def _take_buttons_off(context: Context, learner: LearnerView, message_id: int | None) -> None:
