@@ -82,7 +82,6 @@ class Revealed:
     mine: Shared
     theirs: Shared
     my_name: str
-    my_language: str
 
 
 async def with_together(session: AsyncSession, claims: Sequence[Claim]) -> list[Claim]:
@@ -339,7 +338,7 @@ async def reveal(
     except IntegrityError:  # shown already (or both answered at this very moment)
         return None
     partner = Partner(them.id, them.first_name, them.language)
-    return Revealed(lesson_id, partner, mine, theirs, me.first_name, me.language)
+    return Revealed(lesson_id, partner, mine, theirs, me.first_name)
 
 
 async def _answer(
