@@ -41,6 +41,19 @@ class CourseEntry:
 
 
 @dataclass(frozen=True)
+class PairNote:
+    """What a pair notice shows its reader (issue 16): the partner's answer to the claim's
+    lesson (`reveal`), or that the link ended (`ended`, no name, no reason, no time).
+    `withheld`: the partner kept the answer to themself, so only that they answered."""
+
+    kind: str  # "reveal" or "ended"
+    partner_name: str = ""
+    value: str = ""
+    withheld: bool = False
+    voice: bool = False
+
+
+@dataclass(frozen=True)
 class Claim:
     """A reserved delivery: send this lesson to this learner, then record it under `attempt`.
 
@@ -84,6 +97,8 @@ class Claim:
     # The learner takes the course with someone (issue 16): the lesson shows its practice
     # for two, if it has one.
     together: bool = False
+    # A pair notice (kind PAIR_NOTE; `delivery_id` is then the notice's id).
+    pair_note: PairNote | None = None
 
 
 @dataclass(frozen=True)

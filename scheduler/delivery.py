@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from html import escape
 from typing import Protocol
 
 from lessons.loader import Course
@@ -105,6 +106,14 @@ class DeliveryService:
         if claim.kind == ClaimKind.PAUSE_NOTE:  # no lesson: the sender words the note
             return RenderedLesson("", "", "", "", ())
         lesson = self.course.by_id(claim.language, claim.lesson_id)
+        if claim.kind == ClaimKind.PAIR_NOTE:
+            # The sender words it; a reveal names the check-in's question (escaped, as
+            # HTML) and a tap by its label, in the reader's language.
+            if lesson is None:
+                return RenderedLesson(claim.lesson_id, "", "", "", ())
+            checkin = lesson.checkin
+            options = tuple((option.label, option.value) for option in checkin.options)
+            return RenderedLesson(lesson.id, escape(checkin.question), "", checkin.kind, options)
         if lesson is None:
             raise LessonRemoved(claim.lesson_id)
         # The zone picks the help lines of the learner's country.

@@ -75,13 +75,15 @@ class FollowUpState(StrEnum):
 
 
 class ClaimKind(StrEnum):
-    """What a claim sends: the lesson, its evening check-in, a snoozed lesson, or the one
-    gentle note that auto-pause sends before it falls silent."""
+    """What a claim sends: the lesson, its evening check-in, a snoozed lesson, the one
+    gentle note that auto-pause sends before it falls silent, or a pair notice."""
 
     LESSON = "lesson"
     CHECKIN = "checkin"
     SNOOZED = "snoozed"
     PAUSE_NOTE = "pause_note"
+    # A partner's answer or "the link has ended", at the reader's own moment (issue 16).
+    PAIR_NOTE = "pair_note"
 
 
 class AnswerVia(StrEnum):
@@ -99,3 +101,14 @@ class KeptRole(StrEnum):
     ANSWER = "answer"
     TYPED = "typed"  # the words that stood for a tap ("yes, I sent it"): the tap is the answer
     NOTE = "note"
+
+
+class NoticeState(StrEnum):
+    """A pair notice (storage/notices.py): waiting for its moment, held, sent, failed, or
+    dropped (the link ended, an answer became private, the reader left) unsent."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"

@@ -9,7 +9,8 @@
       │                                           and each learner's next due instant
       ├─ recalls.with_recalls     the earlier answers the claimed lessons show back
       ├─ kept.with_notes          the day's notes an evening check-in shows back
-      └─ pairs.with_together      whose lesson shows its practice for two
+      ├─ pairs.with_together      whose lesson shows its practice for two
+      └─ notices.claim_notices    pair notices due: a partner's answer, a link ended
 
 A handful of statements whatever the batch size: PostgreSQL skips rows
 another process holds; SQLite's single writer serialises. Only after the
@@ -44,6 +45,7 @@ from storage.due import Due, pick_due
 from storage.followups import claim_followups
 from storage.kept import with_notes
 from storage.models import Delivery, Learner
+from storage.notices import claim_notices
 from storage.pairs import with_together
 from storage.recalls import with_recalls
 from storage.silence import pause_silent, weeks, with_week
@@ -113,8 +115,10 @@ async def claim_due(
             with_week(claim, history[claim.learner_id])
             for claim in await _claim_lessons(session, due, now, course, postgres=postgres)
         ]
-    claims = await with_notes(session, await with_recalls(session, claims, course))
-    return await with_together(session, claims)
+    claims = await with_together(
+        session, await with_notes(session, await with_recalls(session, claims, course))
+    )
+    return claims + await claim_notices(session, now, lease, batch - len(claims), postgres=postgres)
 
 
 async def _claim_lessons(

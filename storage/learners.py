@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,9 +26,10 @@ from storage.models import (
     Learner,
     MessageEdit,
     Pair,
+    PairNotice,
     Reveal,
 )
-from storage.pairs import of_learner
+from storage.pairs import of_learner, unlink
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 
@@ -177,8 +178,20 @@ async def mark_unblocked(
     return view(learner)
 
 
-async def delete_learner(session: AsyncSession, learner_id: int) -> bool:
-    """Erase every row about the learner. Returns whether there was anything to erase."""
+async def delete_learner(session: AsyncSession, learner_id: int, now: datetime) -> bool:
+    """Erase every row about the learner. Returns whether there was anything to erase.
+
+    A partner is told the link ended at their own next moment (a pair notice, as for
+    /together off); nothing of the learner's waits to be shown to them any more."""
+    await unlink(session, learner_id, now)
+    await session.exec(
+        delete(PairNotice).where(
+            or_(
+                col(PairNotice.reader_id) == learner_id,
+                col(PairNotice.writer_id) == learner_id,
+            )
+        )
+    )
     theirs = select(Pair.id).where(of_learner(learner_id))
     await session.exec(delete(Reveal).where(col(Reveal.pair_id).in_(theirs)))
     await session.exec(delete(Pair).where(of_learner(learner_id)))

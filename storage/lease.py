@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scheduler.claims import Claim
 from scheduler.due import local_date
 from scheduler.states import ClaimKind, DeliveryState, FollowUpState, LearnerStatus
+from storage import notices
 from storage.models import Delivery, Learner
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ async def renew(session: AsyncSession, claims: Sequence[Claim], now: datetime) -
         statement = _in_flight(kind, claims)
         if statement is not None:
             await session.exec(statement.values({columns.stamp: now}))
+    await notices.renew(session, claims, now)
 
 
 async def release(session: AsyncSession, claims: Sequence[Claim]) -> None:
@@ -275,14 +277,17 @@ async def release(session: AsyncSession, claims: Sequence[Claim]) -> None:
         if kind == ClaimKind.LESSON:
             values["resends"] = col(Delivery.resends) - 1
         await session.exec(statement.values(values))
+    await notices.release(session, claims)
 
 
 async def settle(session: AsyncSession, claim: Claim, state: str, **values: Any) -> bool:
     """Turn the claim's own row `sent` or `failed`, only if the claim still holds it.
 
     False when the row was taken over after its lease (its new holder records)
-    or is gone (the learner was deleted).
+    or is gone (the learner was deleted). A pair notice has its own row (storage/notices.py).
     """
+    if claim.kind == ClaimKind.PAIR_NOTE:
+        return await notices.settle(session, claim, state, values.get("sent_at"))
     columns = LEASES[claim.kind]
     result = await session.exec(
         update(Delivery)

@@ -183,6 +183,12 @@ class Answer(SQLModel, table=True):
         default=False,
         sa_column=Column(Boolean, nullable=False, server_default=text("false")),
     )
+    # Kept from the partner (issue 16, "keep this from Sam" after answering): the partner
+    # is shown only that it was answered. Unlike `private`, the learner chose it.
+    withheld: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
 
 
 class KeptMessage(SQLModel, table=True):
@@ -288,6 +294,44 @@ class Reveal(SQLModel, table=True):
     )
     lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
     revealed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PairNotice(SQLModel, table=True):
+    """A message to one partner that waits for its moment, the database being the schedule:
+    the other's answer (`reveal`, in the reader's evening, or soon after the second answer
+    if that came later) or that the link ended (`ended`, at the reader's next lesson or
+    evening). Waiting keeps either from saying when the other acted, and leaves time to
+    keep an answer from the partner. Held, sent and fenced like a lesson (`state`,
+    `attempts`, `claimed_at`); `lesson_id` is "" for `ended`, so the unique key holds.
+    The pair may be gone (/delete) while an `ended` notice still waits: SET NULL."""
+
+    __tablename__ = "pair_notice"
+    __table_args__ = (
+        UniqueConstraint("reader_id", "pair_id", "kind", "lesson_id"),
+        Index("ix_pair_notice_state_due_at", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    pair_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("pair.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    reader_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), nullable=False)
+    )
+    # Whose answer a reveal shows (the reader's partner); None for `ended`.
+    writer_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    kind: str = Field(sa_column=Column(String(8), nullable=False))
+    lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class SendBudgetSlot(SQLModel, table=True):

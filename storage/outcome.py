@@ -54,6 +54,8 @@ def _failure(claim: Claim, outcome: Outcome) -> dict[str, object]:
 
 async def _sent(session: AsyncSession, claim: Claim, outcome: Outcome) -> bool:
     message_id = outcome.message_id
+    if claim.kind == ClaimKind.PAIR_NOTE:
+        return await settle(session, claim, DeliveryState.SENT, sent_at=outcome.at)
     if claim.kind == ClaimKind.CHECKIN:
         return await settle(session, claim, DeliveryState.SENT, checkin_message_id=message_id)
     if claim.kind == ClaimKind.SNOOZED:

@@ -2,10 +2,13 @@
 
 A learner invites one person with a code (single use, 72 hours, revocable; only its
 hash is stored). The invited person links; the two are a pair until either ends it,
-at once and without the other's consent. When both partners have answered the same
-lesson's check-in while linked, each is shown the other's answer once (`reveal`):
-nobody sees an answer without having answered, nothing from before the link and
-nothing after it ended, nothing to or from a learner who stopped. When either answer
+at once and without the other's consent (the other is told at their own next moment,
+a `PairNotice`). When both partners have answered the same lesson's check-in while
+linked, each is to be shown the other's answer once (`reveal`), in their own evening
+(storage/notices.py sends it, reading the answer as it is then): nobody sees an
+answer without having answered, nothing from before the link and nothing after it
+ended, nothing to or from a learner who stopped; an answer its learner kept from the
+partner (`withhold`) shows only that it was given. When either answer
 spoke of crisis or abuse (or a learner is in care) nothing is shown at all, not even
 "answered": the partner may be the person they need to be safe from. Each function
 works inside the session it is given.
@@ -27,9 +30,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim
-from scheduler.states import ClaimKind, DeliveryState, LearnerStatus
+from scheduler.pair_times import ended_at, reveal_at
+from scheduler.states import ClaimKind, DeliveryState, LearnerStatus, NoticeState
+from storage import notices
 from storage.db import is_postgres
-from storage.models import Answer, Delivery, Invite, Learner, Pair, Reveal
+from storage.models import Answer, Delivery, Invite, Learner, Pair, PairNotice, Reveal
+from storage.notices import NOTICE_ENDED, NOTICE_REVEAL, answer_of
 from storage.schedule import lock_learner
 
 INVITE_LIFETIME = timedelta(hours=72)
@@ -44,6 +50,7 @@ CODE_LENGTH = 10
 InviteStatus = Literal[
     "ok", "unknown", "expired", "used", "revoked", "own", "linked", "taken", "limited"
 ]
+WithholdStatus = Literal["kept", "shown", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -64,24 +71,13 @@ class InviteCheck:
 
 
 @dataclass(frozen=True)
-class Shared:
-    """One partner's answer as the other is shown it: the words or value, or, when
-    `private`, only that it was given."""
+class Sharing:
+    """After an answer: the partner who may be shown it, its delivery (for "keep this
+    from Sam"), and whether both have now answered (each is shown the other's later)."""
 
-    value: str
-    private: bool
-    voice: bool = False
-
-
-@dataclass(frozen=True)
-class Revealed:
-    """Both answered `lesson_id` while linked: what each is shown, once."""
-
-    lesson_id: str
     partner: Partner
-    mine: Shared
-    theirs: Shared
-    my_name: str
+    delivery_id: int
+    scheduled: bool = False
 
 
 async def with_together(session: AsyncSession, claims: Sequence[Claim]) -> list[Claim]:
@@ -306,15 +302,28 @@ async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partn
     )
     if ended.rowcount != 1:  # the other ended it this very moment: it ends once
         return None
-    other = _other(pair, learner_id)
-    return await _partner(session, other)
+    # Nothing new from either from now on: answers still waiting to be shown never are.
+    await notices.drop_waiting(session, pair.id)
+    other = await session.get(Learner, _other(pair, learner_id))
+    if other is None:
+        return None
+    notices.schedule(  # told at their own next moment: no name, no reason, no time
+        session,
+        pair.id,
+        other,
+        NOTICE_ENDED,
+        ended_at(now, other.timezone, other.daily_time, other.checkin_time),
+    )
+    return Partner(other.id, other.first_name, other.language)
 
 
 async def reveal(
     session: AsyncSession, learner_id: int, lesson_id: str, now: datetime
-) -> Revealed | None:
-    """After the learner answered `lesson_id`: if their partner answered it too, both
-    while linked, what each is shown, once per pair and lesson; else None."""
+) -> Sharing | None:
+    """After the learner answered `lesson_id`: who may be shown it (None when nobody:
+    not linked, the answer is private, either learner stopped). If the partner answered
+    it too, both while linked, each is to be shown the other's answer once, at their own
+    moment (a `reveal` notice each, scheduler/pair_times.py)."""
     pair = await open_pair(session, learner_id, lock=True)
     if pair is None or pair.id is None:
         return None
@@ -326,41 +335,65 @@ async def reveal(
         return None
     if me.status != LearnerStatus.ACTIVE or them.status != LearnerStatus.ACTIVE:
         return None  # a learner who stopped (or blocked the bot) is sent nothing
-    mine = await _answer(session, me, lesson_id, pair.linked_at)
-    theirs = await _answer(session, them, lesson_id, pair.linked_at)
-    # Either answer hidden (it spoke of crisis or harm, or a learner is in care): neither
-    # is shown, and nothing is recorded that could say when it was given.
-    if mine is None or theirs is None or mine.private or theirs.private:
+    mine = await answer_of(session, me, lesson_id, pair.linked_at)
+    if mine is None or mine.private:
         return None
+    sharing = Sharing(Partner(them.id, them.first_name, them.language), mine.delivery_id)
+    theirs = await answer_of(session, them, lesson_id, pair.linked_at)
+    # Their answer hidden (it spoke of crisis or harm, or they are in care): neither is
+    # shown, and nothing is recorded that could say when it was given.
+    if theirs is None or theirs.private:
+        return sharing
     try:
         async with session.begin_nested():
             session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
-    except IntegrityError:  # shown already (or both answered at this very moment)
-        return None
-    partner = Partner(them.id, them.first_name, them.language)
-    return Revealed(lesson_id, partner, mine, theirs, me.first_name)
+            for reader, writer in ((me, them), (them, me)):
+                notices.schedule(
+                    session,
+                    pair.id,
+                    reader,
+                    NOTICE_REVEAL,
+                    reveal_at(now, reader.timezone, reader.checkin_time),
+                    writer=writer,
+                    lesson_id=lesson_id,
+                )
+    except IntegrityError:  # scheduled already (or both answered at this very moment)
+        return sharing
+    return replace(sharing, scheduled=True)
 
 
-async def _answer(
-    session: AsyncSession, learner: Learner, lesson_id: str, since: datetime
-) -> Shared | None:
-    """The learner's answer to the lesson in their current round, if given while linked."""
+async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> WithholdStatus:
+    """Keep the learner's answer to `delivery_id` from their partner ("keep this from
+    Sam"): `kept`; `shown` when the partner was already shown it (nothing can take that
+    back); `unknown` for a delivery that is not theirs or has no answer (a forged or
+    stale button)."""
     found = (
         await session.exec(
-            select(Answer)
+            select(Answer, Delivery)
             .join(Delivery, col(Delivery.id) == Answer.delivery_id)
-            .where(
-                Delivery.learner_id == learner.id,
-                Delivery.lesson_id == lesson_id,
-                Delivery.round == learner.round,
-                col(Answer.answered_at) >= since,
-            )
+            .where(Answer.delivery_id == delivery_id, Answer.learner_id == learner_id)
         )
     ).first()
     if found is None:
-        return None
-    hidden = found.private or learner.care_since is not None
-    return Shared(found.value, hidden, voice=found.voice_file_id is not None)
+        return "unknown"
+    answer, delivery = found
+    shown = (
+        await session.exec(
+            select(func.count())
+            .select_from(PairNotice)
+            .where(
+                PairNotice.writer_id == learner_id,
+                PairNotice.kind == NOTICE_REVEAL,
+                PairNotice.lesson_id == delivery.lesson_id,
+                PairNotice.state == NoticeState.SENT,
+                col(PairNotice.sent_at) >= answer.answered_at,
+            )
+        )
+    ).one()
+    if shown:
+        return "shown"
+    answer.withheld = True
+    return "kept"
 
 
 async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object]:

@@ -241,9 +241,9 @@ class Repo:
         async with self._sessions.begin() as session:
             return await learners.mark_unblocked(session, learner_id, now)
 
-    async def delete_learner(self, learner_id: int) -> bool:
+    async def delete_learner(self, learner_id: int, now: datetime) -> bool:
         async with self._sessions.begin() as session:
-            return await learners.delete_learner(session, learner_id)
+            return await learners.delete_learner(session, learner_id, now)
 
     async def count_learners(self) -> int:
         async with self._reads() as session:
@@ -397,9 +397,13 @@ class Repo:
         async with self._reads() as session:
             return await pairs.shared_streak(session, learner_id)
 
-    async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Revealed | None:
+    async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Sharing | None:
         async with self._sessions.begin() as session:
             return await pairs.reveal(session, learner_id, lesson_id, now)
+
+    async def withhold(self, learner_id: int, delivery_id: int) -> pairs.WithholdStatus:
+        async with self._sessions.begin() as session:
+            return await pairs.withhold(session, learner_id, delivery_id)
 
     # The learner's own history, and /restart (storage/history.py).
 

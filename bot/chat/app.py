@@ -157,6 +157,7 @@ def build_application(
         (callbacks.CHECKIN_TIME,): checkin_time.checkin_time_button,
         (callbacks.FIRST_NOW, callbacks.FIRST_LATER): lesson.first_lesson_button,
         (callbacks.PAIR_LINK, callbacks.PAIR_NOT_NOW): together.button,
+        (callbacks.PAIR_KEEP,): together.keep_button,
         (
             callbacks.LANGUAGE,
             callbacks.ZONE,

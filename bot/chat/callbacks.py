@@ -29,6 +29,7 @@ SNOOZE = "s"  # "later" on a lesson: s:<delivery id>:<h|e>
 CHECKIN_TIME = "r"  # the evening check-in's time: r:<HHMM|off>
 PAIR_LINK = "pl"  # "Link with Sam" under an invite: pl:<code> (checked again on the tap)
 PAIR_NOT_NOW = "pn"
+PAIR_KEEP = "pk"  # "Keep this from Sam" after an answer: pk:<delivery id>
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,10 @@ def parse(data: str | None) -> Callback | None:
         CHECKIN_TIME: 1,
         PAIR_LINK: 1,
         PAIR_NOT_NOW: 0,
+        PAIR_KEEP: 1,
     }.get(action)
     if expected is None or len(args) != expected:
         return None
-    if action in (ANSWER, SNOOZE) and not _DELIVERY_ID.fullmatch(args[0]):
+    if action in (ANSWER, SNOOZE, PAIR_KEEP) and not _DELIVERY_ID.fullmatch(args[0]):
         return None
     return Callback(action, args)

@@ -116,6 +116,20 @@ def first_lesson(language: str) -> InlineKeyboardMarkup:
     )
 
 
+def together_keep(language: str, name: str, delivery_id: int) -> InlineKeyboardMarkup:
+    """ "Keep this from Sam" under an answer: Sam is then shown only that it was given."""
+    label = texts().get(language, "button-together-keep", name=name)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label, callback_data=callbacks.pack(callbacks.PAIR_KEEP, str(delivery_id))
+                )
+            ]
+        ]
+    )
+
+
 def together_offer(language: str, name: str, code: str) -> InlineKeyboardMarkup:
     """ "Link with Sam" (carrying the code, checked again on the tap) or "Not now"."""
     get = texts().get

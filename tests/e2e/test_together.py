@@ -22,6 +22,8 @@ from tests.e2e.harness import Bridges
 from tests.helpers import SettableClock
 
 DAY2 = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Amsterdam
+EVENING2 = DAY2.replace(hour=19)  # 20:00 in Amsterdam: when answers are shown
+ENDED = "The Bridges link has ended. Your own course goes on as before."
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -98,7 +100,13 @@ async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
     await bridges.press(sam, "Nog niet")  # Sam answers first: nothing is shown to anyone
     assert not any("answered" in m.text for m in alex.inbox[alex_seen:])
     assert "antwoordde" not in sam.last.text
-    await bridges.press(alex, "Yes, I sent it")  # now both: each sees the other's answer
+    await bridges.press(alex, "Yes, I sent it")  # now both: shown in each one's evening
+    assert alex.last.button_labels() == ["🔒 Keep this from Sam"]
+    assert not any("answered:" in m.text for m in alex.inbox[alex_seen:])
+    await bridges.next_day_at(EVENING2 - timedelta(minutes=1))
+    assert not any("antwoordde" in m.text for m in sam.inbox)
+    report = await bridges.next_day_at(EVENING2)  # 20:00 in Amsterdam
+    assert report.sent == 2
     assert "Sam answered: “Not yet”" in alex.last.text  # in Alex's language
     shown = [m.text for m in sam.inbox if "Alex antwoordde" in m.text]
     question = course.lesson("nl", 1).checkin.question
@@ -134,13 +142,16 @@ async def test_a_typed_code_links_and_leaving_is_at_once_and_ends_sharing(
     assert "You and Alex are taking Bridges together now" in sam.last.text
     await bridges.say(alex, "/together")  # linked: no second invite
     assert "You're taking Bridges together with Sam" in alex.last.text
+    alex_seen = len(alex.inbox)
     await bridges.say(sam, "/together off")  # no confirmation from the other
     assert "The link has ended" in sam.last.text
-    assert alex.last.text == "The Bridges link has ended. Your own course goes on as before."
-    assert "Sam" not in alex.last.text  # no name, no reason, no time
-    await bridges.next_day_at(DAY2)
+    assert len(alex.inbox) == alex_seen  # not at once: that would say when Sam left
+    await bridges.next_day_at(DAY2)  # with Alex's next lesson: no name, reason or time
+    assert [m.text for m in alex.inbox[alex_seen:] if "link" in m.text] == [ENDED]
     await bridges.press(sam, "Not yet")
     await bridges.press(alex, "Not yet")
+    assert not alex.last.buttons  # nobody to keep it from
+    await bridges.next_day_at(EVENING2)
     assert not any("answered:" in m.text for m in alex.inbox + sam.inbox)
     assert {event: _count(event) - n for event, n in counted.items()} == {
         "invite": 1,
@@ -194,13 +205,37 @@ async def test_delete_of_one_partner_ends_the_link_for_the_other(
     bridges: Bridges, sandbox: Sandbox
 ):
     alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.next_day_at(DAY2)
+    await bridges.press(alex, "Yes, I sent it")
+    await bridges.press(sam, "Not yet")  # both answered: shown tonight, had Sam stayed
     await bridges.say(sam, "/delete")
     await bridges.press(sam, sam.last.button_labels()[0])
-    assert alex.last.text == "The Bridges link has ended. Your own course goes on as before."
+    assert "link" not in alex.last.text
+    await bridges.next_day_at(EVENING2)  # Alex's evening: told of the end, shown nothing
+    assert alex.last.text == ENDED
+    assert not any("Sam answered" in m.text for m in alex.inbox)
     assert bridges.repo is not None
     assert await bridges.repo.partner(1001) is None
     await bridges.say(alex, "/together")  # free to invite someone new
     assert _CODE.search(alex.last.text) is not None
+
+
+async def test_an_answer_kept_from_the_partner_shows_only_that_it_was_given(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.next_day_at(DAY2)
+    await bridges.press(sam, "Not yet")
+    await bridges.press(sam, "🔒 Keep this from Alex")
+    assert sam.last.text == "🔒 Kept to yourself. Alex will see only that you answered."
+    assert not sam.inbox[-2].buttons  # the button is gone once tapped
+    await bridges.press(alex, "Yes, I sent it")
+    await bridges.next_day_at(EVENING2)
+    assert alex.last.text.endswith("Sam answered, and kept the answer to themself.")
+    assert "Not yet" not in alex.last.text
+    assert "Alex answered: “Yes, I sent it”" in sam.last.text  # Alex kept nothing
+    await bridges.press(alex, "🔒 Keep this from Sam")  # too late: Sam has seen it
+    assert "Sam has already seen this answer" in alex.last.text
 
 
 async def test_linked_learners_see_the_practice_for_two_and_others_do_not(
@@ -211,7 +246,7 @@ async def test_linked_learners_see_the_practice_for_two_and_others_do_not(
     await bridges.onboard(kim, first_now=False)
     for day in range(3, 10):  # days 1-7 of the course; day 7 is the empathy review
         report = await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
-        assert report.sent == 3, day
+        assert report.sent >= 3, day  # and, from day 2, the answers shown the evening before
         for user in (alex, sam, kim):  # each answers, so silence pauses nobody
             lesson = next(m for m in reversed(user.inbox) if "Day " in m.text or "Dag " in m.text)
             if lesson.buttons:

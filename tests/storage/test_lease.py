@@ -49,10 +49,12 @@ def test_the_lease_columns_are_written_in_one_module_only():
     assert writers["storage/lease.py"], "the lease module writes the lease columns"
     # Fields of values read off the rows, not writes: /export's "state", the bench report's sum.
     reads = {"storage/history.py": ['"state":'], "storage/seed.py": ["resends="]}
+    # A pair notice is a row of its own with a lease of the same shape, kept by its module.
+    lease_modules = {"storage/lease.py", "storage/notices.py"}
     offenders = {
         path: found
         for path, found in writers.items()
-        if found and path != "storage/lease.py" and reads.get(path) != found
+        if found and path not in lease_modules and reads.get(path) != found
     }
     assert offenders == {}
 

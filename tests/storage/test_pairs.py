@@ -1,5 +1,7 @@
 """Together's storage on both engines: invites and links are exactly once under races,
-the reveal is once and only for answers given while linked, and /delete erases it all."""
+the reveal is once, in each reader's evening, and only for answers given while linked;
+a kept answer shows only that it was given; nothing waiting is shown after the link
+ended or care began; a lost notice goes again (fenced); /delete erases it all."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from scheduler.claims import PairNote
+from scheduler.states import ClaimKind
 from storage.pairs import MISSES_ALLOWED, code_hash, invite_key, new_code, normalise
 from storage.repo import Repo
 from tests.helpers import COURSE, SettableClock, make_learner, record_sent
@@ -92,57 +96,150 @@ async def test_a_code_says_what_it_is_and_misses_are_limited(repo: Repo, clock: 
     assert (await repo.check_invite(3, newer, later)).status == "ok"  # the hour is over
 
 
-async def test_the_reveal_is_once_and_only_for_answers_given_while_linked(
-    repo: Repo, clock: SettableClock
-):
+async def _notes(repo: Repo, at: datetime) -> dict[int, list[PairNote]]:
+    """The pair notices due by `at`, claimed and recorded sent: reader -> what they show."""
+    shown: dict[int, list[PairNote]] = {}
+    for claim in await repo.claim_due(at, COURSE):
+        if claim.kind == ClaimKind.PAIR_NOTE:
+            assert claim.pair_note is not None
+            shown.setdefault(claim.learner_id, []).append(claim.pair_note)
+            assert await record_sent(repo, claim, now=at, message_id=9)
+    return shown
+
+
+async def _day_one(repo: Repo, clock: SettableClock) -> tuple[dict[int, int], str]:
+    """Alex, Sam and Kim, each sent day 1: learner -> delivery id, and the lesson."""
     await _three(repo, clock)
     claims = await repo.claim_due(DAY1, COURSE)
     for claim in claims:
         await record_sent(repo, claim, now=DAY1, message_id=1)
-    delivery = {claim.learner_id: claim.delivery_id for claim in claims}
-    lesson = claims[0].lesson_id
+    return {claim.learner_id: claim.delivery_id for claim in claims}, claims[0].lesson_id
+
+
+async def test_the_reveal_is_once_in_each_evening_and_only_for_answers_given_while_linked(
+    repo: Repo, clock: SettableClock
+):
+    delivery, lesson = await _day_one(repo, clock)
     before = DAY1 + timedelta(minutes=5)
     await repo.record_answer(3, delivery[3], "sent", before, accepts=_accept_all)
     code = await repo.create_invite(1, DAY1 + timedelta(minutes=10))
     assert (await repo.link(3, code, DAY1 + timedelta(minutes=10))).status == "ok"
     now = DAY1 + timedelta(minutes=20)
     await repo.record_answer(1, delivery[1], "not-yet", now, accepts=_accept_all)
-    assert await repo.reveal(1, lesson, now) is None  # Kim answered before the link
+    sharing = await repo.reveal(1, lesson, now)
+    assert sharing is not None and not sharing.scheduled  # Kim answered before the link
     code = await repo.create_invite(2, now)
     assert (await repo.link(1, code, now)).status == "linked"  # one partner at a time
     await repo.unlink(3, now)
     assert (await repo.link(1, code, now)).status == "ok"
     await repo.record_answer(2, delivery[2], "sent", now, accepts=_accept_all)
-    shown = await repo.reveal(2, lesson, now)
-    assert shown is not None and shown.theirs.value == "not-yet" and shown.mine.value == "sent"
-    assert shown.partner.first_name == "Alex"
-    assert await repo.reveal(1, lesson, now) is None  # once per pair and lesson
+    sharing = await repo.reveal(2, lesson, now)
+    assert sharing is not None and sharing.scheduled
+    assert sharing.partner.first_name == "Alex" and sharing.delivery_id == delivery[2]
+    again = await repo.reveal(1, lesson, now)
+    assert again is not None and not again.scheduled  # once per pair and lesson
+    # Alex is told Kim ended the link at their next moment (tonight), nothing more; the
+    # two answers wait for each reader's evening (20:00 in Amsterdam, 19:00 UTC).
+    assert await _notes(repo, now + timedelta(minutes=30)) == {}
+    evening = DAY1.replace(hour=19)
+    shown = await _notes(repo, evening)
+    assert shown == {
+        1: [PairNote("ended"), PairNote("reveal", partner_name="Sam", value="sent")],
+        2: [PairNote("reveal", partner_name="Alex", value="not-yet")],
+    }
+    assert await _notes(repo, evening + timedelta(hours=1)) == {}  # once
     shared = await repo.shared_streak(1)
     assert shared is not None and shared[0].first_name == "Sam" and shared[1] == 1
-    assert await repo.delete_learner(2)
+    assert await repo.delete_learner(2, evening)
     assert await repo.partner(1) is None
     async with repo.engine.connect() as connection:
         pairs = (await connection.execute(text("SELECT count(*) FROM pair"))).scalar()
         reveals = (await connection.execute(text("SELECT count(*) FROM reveal"))).scalar()
     assert (pairs, reveals) == (1, 0)  # only Alex and Kim's ended pair is left
+    # Alex hears of the end with the next morning's lesson, not when Sam left.
+    assert await _notes(repo, DAY1 + timedelta(days=1)) == {1: [PairNote("ended")]}
+
+
+async def test_a_kept_answer_shows_only_that_it_was_given_and_not_after_it_was_seen(
+    repo: Repo, clock: SettableClock
+):
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    now = DAY1 + timedelta(hours=12)  # 20:00 in Amsterdam: the evening has begun
+    await repo.record_answer(1, delivery[1], "not-yet", now, accepts=_accept_all)
+    await repo.record_answer(2, delivery[2], "sent", now, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, now)) is not None
+    assert await repo.withhold(1, delivery[2]) == "unknown"  # not Alex's own: forged
+    assert await repo.withhold(1, delivery[3]) == "unknown"  # no answer there
+    assert await repo.withhold(1, delivery[1]) == "kept"
+    # After the evening began, a few minutes are left to keep it, then it is shown.
+    assert await _notes(repo, now + timedelta(minutes=5)) == {}
+    shown = await _notes(repo, now + timedelta(minutes=10))
+    assert shown == {
+        1: [PairNote("reveal", partner_name="Sam", value="sent")],
+        2: [PairNote("reveal", partner_name="Alex", withheld=True)],
+    }
+    assert await repo.withhold(2, delivery[2]) == "shown"  # Alex has seen it: too late
+
+
+async def test_nothing_waiting_is_shown_after_the_link_ended_or_care_began(
+    repo: Repo, clock: SettableClock
+):
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    now = DAY1 + timedelta(hours=1)
+    await repo.record_answer(1, delivery[1], "sent", now, accepts=_accept_all)
+    await repo.record_answer(2, delivery[2], "sent", now, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, now)) is not None
+    await repo.unlink(1, now + timedelta(minutes=1))  # before the evening: nothing shown
+    assert await _notes(repo, DAY1.replace(hour=19)) == {2: [PairNote("ended")]}
+    code = await repo.create_invite(1, now)
+    assert (await repo.link(3, code, now)).status == "ok"
+    await repo.record_answer(3, delivery[3], "sent", now, accepts=_accept_all)
+    assert (await repo.reveal(3, lesson, now)) is not None
+    await repo.note_care(3, now + timedelta(minutes=2))  # Kim told Bridges of harm
+    assert await _notes(repo, DAY1 + timedelta(hours=23)) == {}  # not even "answered"
+
+
+async def test_a_lost_notice_goes_again_after_its_lease_and_a_released_one_at_once(
+    repo: Repo, clock: SettableClock
+):
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    for learner in (1, 2):
+        await repo.record_answer(learner, delivery[learner], "sent", DAY1, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, DAY1)) is not None
+    evening = DAY1.replace(hour=19)
+    held = [c for c in await repo.claim_due(evening, COURSE) if c.kind == ClaimKind.PAIR_NOTE]
+    assert len(held) == 2
+    await repo.release(held[:1])  # stopping: handed back unsent, taken at once
+    again = [c for c in await repo.claim_due(evening, COURSE) if c.kind == ClaimKind.PAIR_NOTE]
+    assert [c.learner_id for c in again] == [held[0].learner_id] and not again[0].resend
+    assert await record_sent(repo, again[0], now=evening, message_id=2)
+    assert await _notes(repo, evening + timedelta(seconds=30)) == {}  # the lease holds
+    # The other's send never came back (the process died): after the lease, once more.
+    resent = await repo.claim_due(evening + timedelta(minutes=2), COURSE)
+    assert [(c.learner_id, c.resend) for c in resent] == [(held[1].learner_id, True)]
+    assert not await record_sent(repo, held[1], now=evening, message_id=3)  # fenced
+    assert await record_sent(repo, resent[0], now=evening, message_id=3)
 
 
 async def test_nothing_is_shown_when_an_answer_is_hidden_or_a_partner_stopped(
     repo: Repo, clock: SettableClock
 ):
-    await _three(repo, clock)
-    claims = await repo.claim_due(DAY1, COURSE)
-    for claim in claims:
-        await record_sent(repo, claim, now=DAY1, message_id=1)
-    delivery = {claim.learner_id: claim.delivery_id for claim in claims}
-    lesson = claims[0].lesson_id
+    delivery, lesson = await _day_one(repo, clock)
     code = await repo.create_invite(1, DAY1)
     assert (await repo.link(2, code, DAY1)).status == "ok"
     now = DAY1 + timedelta(minutes=5)
     await repo.note_care(2, now)  # Sam told Bridges of crisis or harm
     await repo.record_answer(2, delivery[2], "sent", now, accepts=_accept_all)
     await repo.record_answer(1, delivery[1], "sent", now, accepts=_accept_all)
-    assert await repo.reveal(1, lesson, now) is None  # neither side shown, nothing recorded
+    assert await repo.reveal(2, lesson, now) is None  # nothing of Sam's is shared
+    sharing = await repo.reveal(1, lesson, now)
+    assert sharing is not None and not sharing.scheduled  # neither side shown
     exported = await repo.export(1)
     assert exported is not None
     assert exported["together"]["links"][0]["answers_shown_to_each_other"] == []
@@ -152,6 +249,7 @@ async def test_nothing_is_shown_when_an_answer_is_hidden_or_a_partner_stopped(
     await repo.record_answer(3, delivery[3], "sent", now, accepts=_accept_all)
     await repo.stop(3)
     assert await repo.reveal(1, lesson, now) is None  # Kim stopped: sent nothing more
+    assert 1 not in await _notes(repo, DAY1.replace(hour=19))
 
 
 async def test_two_people_typing_each_others_codes_at_once_make_one_pair(

@@ -241,12 +241,12 @@ async def test_delete_erases_every_row(repo: Repo, clock: SettableClock):
     day = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     [delivery] = await _deliver(repo, day)
     await repo.record_answer(1001, delivery, "1", day, accepts=_accept_all)
-    assert await repo.delete_learner(1001)
+    assert await repo.delete_learner(1001, day)
     async with repo.engine.connect() as connection:
         for table in ("learner", "delivery", "answer"):
             count = (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()  # noqa: S608
             assert count == 0, table
-    assert not await repo.delete_learner(1001)
+    assert not await repo.delete_learner(1001, day)
 
 
 async def test_concurrent_claims_never_deliver_twice(repo: Repo, clock: SettableClock):
@@ -370,7 +370,7 @@ async def test_delete_erases_kept_messages_and_their_edits(repo: Repo, clock: Se
     await _deliver(repo, day)
     assert (await repo.keep_note(1001, "a note", day, message_id=7)).kept
     assert await repo.edit_kept(1001, 7, "a note, edited", day) == "note"
-    assert await repo.delete_learner(1001)
+    assert await repo.delete_learner(1001, day)
     async with repo.engine.connect() as connection:
         for table in ("kept_message", "message_edit"):
             count = await connection.execute(text(f"SELECT count(*) FROM {table}"))  # noqa: S608

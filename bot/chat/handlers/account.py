@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat import callbacks, keyboards
-from bot.chat.handlers import together
 from bot.chat.handlers.common import (
     Context,
     clear_buttons,
@@ -56,9 +55,11 @@ async def delete_button(update: Update, context: Context) -> None:
     if not confirmed:
         await reply(update, say(language, "delete-cancelled"))
         return
-    partner = await context.services.repo.partner(user.id)
-    erased = await context.services.repo.delete_learner(user.id)
+    svc = context.services
+    partner = await svc.repo.partner(user.id)
+    # Their answers go from both views; a partner is told the link ended at their own
+    # next moment, as after /together off (storage/notices.py).
+    erased = await svc.repo.delete_learner(user.id, svc.clock())
     await reply(update, say(language, "deleted" if erased else "nothing-to-delete"))
-    if partner is not None:  # their answers are gone from both views; the other is told
+    if partner is not None:
         metrics.together("unlink")
-        await together.tell(context, partner.id, say(partner.language, "together-ended"))

@@ -109,9 +109,9 @@ async def _answered(
         )
         + _early_line(learner, outcome)
         + _finished_line(svc, learner, outcome),
+        await together.share(context, learner, outcome.lesson_id),
     )
     await _welcome_back(update, context, learner, outcome.resumed)
-    await together.share(update, context, learner, outcome.lesson_id)
 
 
 async def _typed_for_a_tap(
@@ -309,9 +309,9 @@ async def voice(
             say(learner.language, "answer-voice", streak=_streak(learner, outcome))
             + _early_line(learner, outcome)
             + _finished_line(svc, learner, outcome),
+            await together.share(context, learner, outcome.lesson_id),
         )
         await _welcome_back(update, context, learner, outcome.resumed)
-        await together.share(update, context, learner, outcome.lesson_id)
     elif outcome.status == "added":
         await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "already":  # kept as a note: the tap answered today already
@@ -359,9 +359,9 @@ async def free_text(
             )
             + _early_line(learner, outcome)
             + _finished_line(svc, learner, outcome),
+            await together.share(context, learner, outcome.lesson_id),
         )
         await _welcome_back(update, context, learner, outcome.resumed)
-        await together.share(update, context, learner, outcome.lesson_id)
     elif outcome.status == "added":  # a second message the same day: kept with the first
         await reply(update, say(learner.language, "answer-added"))
     elif outcome.status == "noted":  # the day's answer is full: kept beside it

@@ -3,18 +3,20 @@
 `/together` gives an invite (a t.me deep link and a code to type); the invited
 person opens it (`/start pair-CODE`) or types `/together CODE`, and is asked, with
 the inviter's first name, whether to link. `/together off` ends a link at once (or
-cancels an open invite), and the other is told only that the link has ended.
-After an answer, `share` shows both partners each other's answer when both have
-answered that check-in (storage/pairs.py decides, once). Every message says that
-answers stay private until both answered and how to leave; nothing here tells one
-partner when the other was last seen or read anything.
+cancels an open invite), and the other is told only that the link has ended, at
+their own next lesson or evening. After an answer, `share` has both partners shown
+each other's answer when both have answered that check-in, each in their own
+evening (storage/pairs.py decides, once; storage/notices.py sends), and offers
+"keep this from Sam". Every message says that answers stay private until both
+answered and how to leave; nothing here tells one partner when the other was last
+seen or read anything.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.chat import callbacks, keyboards
@@ -26,17 +28,14 @@ from bot.chat.handlers.common import (
     require_learner,
     say,
 )
-from bot.chat.services import Services
 from bot.ops import metrics
-from storage.pairs import CODE_LENGTH, InviteCheck, Revealed, Shared, normalise
+from storage.pairs import CODE_LENGTH, InviteCheck, normalise
 from storage.views import LearnerView
 
 log = logging.getLogger(__name__)
 
 # What `/start <payload>` carries for an invite: t.me/<bot>?start=pair-CODE.
 DEEP_LINK_PREFIX = "pair-"
-# The most of a partner's written answer shown (the whole stays in their own export).
-SHOWN_ANSWER_LENGTH = 700
 
 
 async def command(update: Update, context: Context) -> None:
@@ -72,10 +71,9 @@ async def _off(update: Update, context: Context, learner: LearnerView) -> None:
     svc = context.services
     now = svc.clock()
     partner = await svc.repo.unlink(learner.id, now)
-    if partner is not None:
+    if partner is not None:  # they are told at their own next moment (storage/notices.py)
         metrics.together("unlink")
         await reply(update, say(learner.language, "together-off-done"))
-        await tell(context, partner.id, say(partner.language, "together-ended"))
         return
     if await svc.repo.revoke_invites(learner.id, now):
         await reply(update, say(learner.language, "together-invite-revoked"))
@@ -158,47 +156,37 @@ async def button(
 
 
 async def share(
-    update: Update, context: Context, learner: LearnerView, lesson_id: str | None
-) -> None:
-    """After the learner answered: when their partner answered this check-in too, each
-    sees the other's answer, once."""
+    context: Context, learner: LearnerView, lesson_id: str | None
+) -> InlineKeyboardMarkup | None:
+    """After the learner answered: when their partner answered this check-in too, each is
+    to be shown the other's answer once, in their own evening (storage/notices.py sends
+    it). While linked, the answer's reply carries "keep this from Sam": the keyboard."""
     if lesson_id is None:
-        return
+        return None
     svc = context.services
-    revealed = await svc.repo.reveal(learner.id, lesson_id, svc.clock())
-    if revealed is None:
-        return
-    # (storage/pairs.py shows nothing when either answer spoke of crisis or harm, or a
-    # learner is in care: the partner may be the one they need to be safe from.)
-    partner = revealed.partner
-    await reply(
-        update, _shown(svc, learner.language, partner.first_name, revealed, revealed.theirs)
-    )
-    await tell(
-        context,
-        partner.id,
-        _shown(svc, partner.language, revealed.my_name, revealed, revealed.mine),
+    sharing = await svc.repo.reveal(learner.id, lesson_id, svc.clock())
+    # (None when the answer spoke of crisis or harm, or either is in care: nothing is
+    # shown, so there is nothing to keep either.)
+    if sharing is None:
+        return None
+    return keyboards.together_keep(
+        learner.language, sharing.partner.first_name, sharing.delivery_id
     )
 
 
-def _shown(svc: Services, language: str, name: str, revealed: Revealed, answer: Shared) -> str:
-    """One partner's answer in the reader's language, under the check-in's question (the
-    two may be on different days): the button's own label, a scale's value out of 5, or
-    the words (cut)."""
-    lesson = svc.course.by_id(language, revealed.lesson_id)
-    question = lesson.checkin.question if lesson is not None else ""
-    if answer.voice:
-        return say(language, "together-revealed-voice", name=name, question=question)
-    shown = answer.value
-    if lesson is not None and lesson.checkin.kind == "scale":
-        shown = f"{answer.value}/5"
-    elif lesson is not None:
-        for option in lesson.checkin.options:
-            if option.value == answer.value:
-                shown = option.label
-    if len(shown) > SHOWN_ANSWER_LENGTH:
-        shown = shown[:SHOWN_ANSWER_LENGTH].rsplit(" ", 1)[0] + "…"
-    return say(language, "together-revealed", name=name, answer=shown, question=question)
+async def keep_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
+    """ "Keep this from Sam": the partner is shown only that it was answered; too late
+    once they were shown it; a stale or forged button changes nothing."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    status = await context.services.repo.withhold(learner.id, int(data.args[0]))
+    await clear_buttons(update)
+    partner = await context.services.repo.partner(learner.id)
+    name = partner.first_name if partner is not None else ""
+    await reply(update, say(learner.language, f"together-keep-{status}", name=name))
 
 
 async def tell(context: Context, learner_id: int, html: str) -> None:

@@ -1,0 +1,75 @@
+"""pair_notice and answer.withheld: what a partner is shown waits for its moment
+
+A reveal (the other's answer) waits for the reader's evening and "the link has
+ended" for their next lesson or evening, so neither says when the other acted;
+both are held, sent and fenced like a lesson. `answer.withheld` is an answer its
+learner kept from their partner ("keep this from Sam"): the partner is shown only
+that it was answered. Existing answers are not withheld; reveals already shown
+stay in `reveal`, and nothing waits.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07 23:55:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC_TIME = storage.types.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "pair_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pair_id", sa.Integer(), nullable=True),
+        sa.Column("reader_id", sa.BigInteger(), nullable=False),
+        sa.Column("writer_id", sa.BigInteger(), nullable=True),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("lesson_id", sa.String(length=64), nullable=False),
+        sa.Column("due_at", UTC_TIME, nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("claimed_at", UTC_TIME, nullable=True),
+        sa.Column("sent_at", UTC_TIME, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pair_id"], ["pair.id"], name=op.f("fk_pair_notice_pair_id_pair"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reader_id"],
+            ["learner.id"],
+            name=op.f("fk_pair_notice_reader_id_learner"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pair_notice")),
+        sa.UniqueConstraint(
+            "reader_id",
+            "pair_id",
+            "kind",
+            "lesson_id",
+            name=op.f("uq_pair_notice_reader_id_pair_id_kind_lesson_id"),
+        ),
+    )
+    op.create_index(op.f("ix_pair_notice_pair_id"), "pair_notice", ["pair_id"], unique=False)
+    op.create_index("ix_pair_notice_state_due_at", "pair_notice", ["state", "due_at"], unique=False)
+    with op.batch_alter_table("answer", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("withheld", sa.Boolean(), nullable=False, server_default=sa.text("false"))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("answer", schema=None) as batch_op:
+        batch_op.drop_column("withheld")
+    op.drop_index("ix_pair_notice_state_due_at", table_name="pair_notice")
+    op.drop_index(op.f("ix_pair_notice_pair_id"), table_name="pair_notice")
+    op.drop_table("pair_notice")

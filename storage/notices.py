@@ -1,0 +1,262 @@
+"""Pair notices at claim time: a partner's answer, or "the link has ended", at its moment.
+
+storage/pairs.py schedules them (a reveal when both partners answered, an end
+when one unlinked); the claim (storage/claim.py) holds the due ones like any
+other work, fenced by an attempt number and kept by a lease:
+
+    claim_notices   due `pending` rows, and `sending` rows whose lease ran out, held
+    renew / release / settle   as storage/lease.py does for deliveries
+
+What a reveal shows is read when it is claimed, not when it was scheduled, so an
+edit of the answer, "keep this from Sam", an unlink, /delete, care or /stop in
+between are all honoured: a notice that no longer applies is dropped unsent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, tuple_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduler.claims import Claim, PairNote
+from scheduler.due import local_date
+from scheduler.states import ClaimKind, LearnerStatus, NoticeState
+from storage.models import Answer, Delivery, Learner, Pair, PairNotice
+
+log = logging.getLogger(__name__)
+
+# What a pair notice tells its reader (PairNotice.kind).
+NOTICE_REVEAL = "reveal"
+NOTICE_ENDED = "ended"
+
+# A notice whose sends were lost this often is given up (a reveal is not worth a flood).
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One partner's answer as the other may be shown it: the words or value; nothing at
+    all when `private` (it spoke of crisis or harm, or they are in care); only that it
+    was given when `withheld` (they kept it from their partner)."""
+
+    value: str
+    private: bool
+    voice: bool = False
+    withheld: bool = False
+    delivery_id: int = 0
+
+
+def schedule(
+    session: AsyncSession,
+    pair_id: int,
+    reader: Learner,
+    kind: str,
+    due_at: datetime,
+    *,
+    writer: Learner | None = None,
+    lesson_id: str = "",
+) -> None:
+    """A notice to `reader`, waiting until `due_at` (storage/pairs.py decides when)."""
+    session.add(
+        PairNotice(
+            pair_id=pair_id,
+            reader_id=reader.id,
+            writer_id=writer.id if writer is not None else None,
+            kind=kind,
+            lesson_id=lesson_id,
+            due_at=due_at,
+            state=NoticeState.PENDING,
+        )
+    )
+
+
+async def drop_waiting(session: AsyncSession, pair_id: int) -> None:
+    """The pair's answers still waiting to be shown never are (the link ended)."""
+    await session.exec(
+        update(PairNotice)
+        .where(
+            col(PairNotice.pair_id) == pair_id,
+            col(PairNotice.kind) == NOTICE_REVEAL,
+            col(PairNotice.state) == NoticeState.PENDING,
+        )
+        .values(state=NoticeState.DROPPED)
+    )
+
+
+async def answer_of(
+    session: AsyncSession, learner: Learner, lesson_id: str, since: datetime
+) -> Shared | None:
+    """The learner's answer to the lesson in their current round, if given since `since`
+    (the link): `private` when it may not be shown at all, `withheld` when they kept it
+    from their partner."""
+    found = (
+        await session.exec(
+            select(Answer)
+            .join(Delivery, col(Delivery.id) == Answer.delivery_id)
+            .where(
+                Delivery.learner_id == learner.id,
+                Delivery.lesson_id == lesson_id,
+                Delivery.round == learner.round,
+                col(Answer.answered_at) >= since,
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    hidden = found.private or learner.care_since is not None
+    return Shared(
+        found.value,
+        hidden,
+        voice=found.voice_file_id is not None,
+        withheld=found.withheld,
+        delivery_id=found.delivery_id,
+    )
+
+
+async def claim_notices(
+    session: AsyncSession, now: datetime, lease: timedelta, room: int, *, postgres: bool
+) -> list[Claim]:
+    """Hold up to `room` due pair notices (and lost ones, again), earliest first."""
+    if room <= 0:
+        return []
+    query = (
+        select(PairNotice, Learner)
+        .join(Learner, col(Learner.id) == PairNotice.reader_id)
+        .where(
+            or_(
+                and_(col(PairNotice.state) == NoticeState.PENDING, col(PairNotice.due_at) <= now),
+                and_(
+                    col(PairNotice.state) == NoticeState.SENDING,
+                    col(PairNotice.claimed_at) < now - lease,
+                ),
+            )
+        )
+        .order_by(col(PairNotice.due_at))
+        .limit(room)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=PairNotice)
+    claims = []
+    for notice, reader in (await session.exec(query)).all():
+        note = await _note(session, notice, reader)
+        if note is None:
+            notice.state = NoticeState.DROPPED
+            continue
+        lost = notice.state == NoticeState.SENDING
+        notice.state, notice.attempts, notice.claimed_at = (
+            NoticeState.SENDING,
+            notice.attempts + 1,
+            now,
+        )
+        if lost:
+            log.warning("pair notice %s sent again after an expired lease", notice.id)
+        claims.append(_claim(notice, reader, note, now, resend=lost))
+    return claims
+
+
+async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> PairNote | None:
+    """What the notice shows its reader now, or None when it no longer applies."""
+    if reader.status != LearnerStatus.ACTIVE or notice.attempts >= MAX_ATTEMPTS:
+        return None
+    if notice.kind != NOTICE_REVEAL:
+        return PairNote("ended")
+    pair = await session.get(Pair, notice.pair_id) if notice.pair_id is not None else None
+    writer = await session.get(Learner, notice.writer_id) if notice.writer_id else None
+    if pair is None or pair.ended_at is not None or writer is None:
+        return None
+    if writer.status != LearnerStatus.ACTIVE or reader.care_since is not None:
+        return None
+    theirs = await answer_of(session, writer, notice.lesson_id, pair.linked_at)
+    mine = await answer_of(session, reader, notice.lesson_id, pair.linked_at)
+    # Either answer hidden now (it spoke of crisis or harm, or either is in care), or
+    # gone (/restart): nothing is shown, not even "answered".
+    if theirs is None or mine is None or theirs.private or mine.private:
+        return None
+    return PairNote(
+        "reveal",
+        partner_name=writer.first_name,
+        value="" if theirs.withheld else theirs.value,
+        withheld=theirs.withheld,
+        voice=theirs.voice and not theirs.withheld,
+    )
+
+
+def _claim(
+    notice: PairNotice, reader: Learner, note: PairNote, now: datetime, *, resend: bool
+) -> Claim:
+    assert notice.id is not None
+    try:
+        today = local_date(now, reader.timezone) if reader.timezone else now.date()
+    except (ValueError, LookupError):
+        today = now.date()
+    return Claim(
+        delivery_id=notice.id,
+        attempt=notice.attempts,
+        learner_id=reader.id,
+        first_name=reader.first_name,
+        language=reader.language,
+        lesson_id=notice.lesson_id,
+        lesson_day=0,
+        local_date=today,
+        timezone=reader.timezone,
+        due_at=notice.due_at,
+        resend=resend,
+        kind=ClaimKind.PAIR_NOTE,
+        pair_note=note,
+    )
+
+
+def _in_flight(claims: Sequence[Claim]) -> Any | None:
+    """An UPDATE of the notices still `sending` under exactly these claims' attempts."""
+    keys = [
+        (claim.delivery_id, claim.attempt) for claim in claims if claim.kind == ClaimKind.PAIR_NOTE
+    ]
+    if not keys:
+        return None
+    return (
+        update(PairNotice)
+        .where(
+            tuple_(col(PairNotice.id), col(PairNotice.attempts)).in_(keys),
+            col(PairNotice.state) == NoticeState.SENDING,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def renew(session: AsyncSession, claims: Sequence[Claim], now: datetime) -> None:
+    """Keep the lease of notices in flight fresh."""
+    statement = _in_flight(claims)
+    if statement is not None:
+        await session.exec(statement.values(claimed_at=now))
+
+
+async def release(session: AsyncSession, claims: Sequence[Claim]) -> None:
+    """Hand back notices never sent (stopping): waiting again, due at once. The attempt
+    number stays, so the fence still holds."""
+    statement = _in_flight(claims)
+    if statement is not None:
+        await session.exec(statement.values(state=NoticeState.PENDING))
+
+
+async def settle(session: AsyncSession, claim: Claim, state: str, at: datetime | None) -> bool:
+    """Turn the claim's notice `sent` or `failed`, only while the claim still holds it."""
+    values: dict[str, Any] = {"state": state}
+    if state == NoticeState.SENT:
+        values["sent_at"] = at
+    result = await session.exec(
+        update(PairNotice)
+        .where(
+            col(PairNotice.id) == claim.delivery_id,
+            col(PairNotice.state) == NoticeState.SENDING,
+            col(PairNotice.attempts) == claim.attempt,
+        )
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
