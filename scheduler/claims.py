@@ -141,9 +141,11 @@ class ClaimStore(Protocol):
 
 
 def next_entry(
-    course: Sequence[CourseEntry], delivered: Iterable[str]
+    course: Sequence[CourseEntry], delivered: Iterable[str], start: int = 1
 ) -> tuple[int, CourseEntry] | None:
-    """The learner's place in the course: the first lesson (day, entry) not yet delivered.
+    """The learner's place in the course: the first lesson (day, entry) not yet delivered,
+    from day `start` on (a learner who joined a partner further along skips the days
+    before it, issue 16).
 
     Found by lesson id, never by a stored index, so inserting, removing or
     reordering lessons in the course files strands nobody: a learner simply
@@ -151,6 +153,6 @@ def next_entry(
     """
     had = set(delivered)
     for day, entry in enumerate(course, start=1):
-        if entry.lesson_id not in had:
+        if day >= start and entry.lesson_id not in had:
             return day, entry
     return None

@@ -7,6 +7,7 @@
       ├─ silence.weeks / pause_silent  freezes, and one note for who went silent
       ├─ plan_lesson / insert_lessons / advance   today's lesson, reserved `sending`,
       │                                           and each learner's next due instant
+      │    └─ in_step.held_back   a learner a day ahead of their partner waits (once told)
       ├─ recalls.with_recalls     the earlier answers the claimed lessons show back
       ├─ kept.with_notes          the day's notes an evening check-in shows back
       ├─ pairs.with_together      whose lesson shows its practice for two
@@ -22,7 +23,6 @@ anyone due again today.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.checkin_time import checkin_at
@@ -41,8 +41,10 @@ from scheduler.states import ClaimKind, DeliveryState, DueKind
 from storage import lease as leases
 from storage.claimed import stored_claim
 from storage.db import is_postgres
+from storage.delivered import delivered_lessons
 from storage.due import Due, pick_due
 from storage.followups import claim_followups
+from storage.in_step import held_back, wait
 from storage.kept import with_notes
 from storage.models import Delivery, Learner
 from storage.notices import claim_notices
@@ -69,6 +71,9 @@ class LessonPlan:
     next_due_at: datetime
     final: bool = False  # the course's last lesson
     checkin_apart: bool = False
+    # The next day's lesson instant (`next_due_at` is the evening when the check-in comes
+    # apart): where a learner waiting for their partner goes instead (storage/in_step.py).
+    next_lesson_at: datetime | None = None
 
 
 async def claim_due(
@@ -140,6 +145,7 @@ async def _claim_lessons(
         next_due[learner.id] = None if plan is None else plan.next_due_at
         if plan is not None:
             plans.append(plan)
+    plans = await _in_step(session, plans, next_due, now, course)
     reserved = await insert_lessons(session, plans, now)
     await _advance(session, next_due, postgres=postgres)
     apart = [plan.learner.id for plan in plans if plan.checkin_apart]
@@ -157,37 +163,32 @@ async def _claim_lessons(
     ]
 
 
+async def _in_step(
+    session: AsyncSession,
+    plans: list[LessonPlan],
+    next_due: dict[int, datetime | None],
+    now: datetime,
+    course: Sequence[CourseEntry],
+) -> list[LessonPlan]:
+    """The plans of learners not waiting for their partner (storage/in_step.py); one who
+    waits is told once and goes on to their own time tomorrow."""
+    held = await held_back(session, {plan.learner.id: plan.day for plan in plans}, course, now)
+    for plan in plans:
+        if plan.learner.id in held:
+            next_due[plan.learner.id] = plan.next_lesson_at
+            await wait(session, plan.learner.id, held[plan.learner.id], plan.entry.lesson_id, now)
+    return [plan for plan in plans if plan.learner.id not in held]
+
+
 def _final(delivery: Delivery, course: Sequence[CourseEntry]) -> bool:
     return delivery.lesson_day >= len(course)
-
-
-async def delivered_lessons(session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
-    """The lessons each learner already has (sent or being sent); failed ones go again.
-
-    Only this round's: after /restart the course starts over, history kept.
-    """
-    rows = (
-        await session.exec(
-            select(Delivery.learner_id, Delivery.lesson_id)
-            .join(Learner, col(Learner.id) == Delivery.learner_id)
-            .where(
-                col(Delivery.learner_id).in_(ids),
-                Delivery.state != DeliveryState.FAILED,
-                col(Delivery.round) == col(Learner.round),
-            )
-        )
-    ).all()
-    delivered: dict[int, list[str]] = defaultdict(list)
-    for learner_id, lesson_id in rows:
-        delivered[learner_id].append(lesson_id)
-    return delivered
 
 
 def plan_lesson(
     learner: Due, delivered: list[str], now: datetime, course: Sequence[CourseEntry]
 ) -> LessonPlan | None:
     """Today's lesson for one learner, or None (course finished, or a zone we cannot use)."""
-    place = next_entry(course, delivered)
+    place = next_entry(course, delivered, learner.course_from)
     if place is None:
         return None  # the course is finished: nothing more is due
     # Claimed early (the send window), the lesson still belongs to the day it was due.
@@ -209,8 +210,8 @@ def plan_lesson(
     day, entry = place
     final = day >= len(course)
     if checkin_due is not None:
-        return LessonPlan(learner, day, entry, today, checkin_due, final, checkin_apart=True)
-    return LessonPlan(learner, day, entry, today, due, final)
+        return LessonPlan(learner, day, entry, today, checkin_due, final, True, due)
+    return LessonPlan(learner, day, entry, today, due, final, next_lesson_at=due)
 
 
 async def insert_lessons(

@@ -34,6 +34,7 @@ class Due:
     due_kind: str = DueKind.LESSON
     checkin_time: str | None = None
     round: int = 1  # which time through the course (/restart)
+    course_from: int = 1  # the day this round starts at (joined a partner further along)
 
 
 def due_filter(now: datetime, early: timedelta) -> list[Any]:
@@ -60,6 +61,7 @@ async def pick_due(session: AsyncSession, now: datetime, early: timedelta, limit
             col(Learner.due_kind),
             col(Learner.checkin_time),
             col(Learner.round),
+            col(Learner.course_from),
         )
         .where(*due_filter(now, early))
         .order_by(col(Learner.next_due_at))
@@ -70,8 +72,8 @@ async def pick_due(session: AsyncSession, now: datetime, early: timedelta, limit
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
     return [
-        Due(learner_id, name, language, zone, daily, due, kind, checkin_time, round_)
-        for learner_id, name, language, zone, daily, due, kind, checkin_time, round_ in rows
+        Due(learner_id, name, language, zone, daily, due, kind, checkin_time, round_, start)
+        for learner_id, name, language, zone, daily, due, kind, checkin_time, round_, start in rows
         # Always set once onboarding is done; the check is for the type checker.
         if zone is not None and daily is not None and due is not None
     ]

@@ -93,7 +93,7 @@ async def restart(session: AsyncSession, learner_id: int, now: datetime, course_
     if sent < course_length:
         return "not_finished"
     learner.round += 1
-    learner.next_lesson = 1
+    learner.next_lesson = learner.course_from = 1
     await reschedule(session, learner, now)
     return "restarted"
 

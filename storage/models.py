@@ -87,6 +87,11 @@ class Learner(SQLModel, table=True):
     # An invite opened by a learner still onboarding: its code, until onboarding ends and
     # they are asked whether to link (then cleared).
     pending_invite: str | None = Field(default=None, sa_column=Column(String(20)))
+    # The course day this round starts at: 1, or the day of a partner further along whom
+    # the learner chose to join (issue 16); the days before it are skipped, not sent.
+    course_from: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

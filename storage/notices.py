@@ -21,19 +21,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim, PairNote
 from scheduler.due import local_date
 from scheduler.states import ClaimKind, LearnerStatus, NoticeState
+from storage.db import is_postgres
 from storage.models import Answer, Delivery, Learner, Pair, PairNotice
 
 log = logging.getLogger(__name__)
 
-# What a pair notice tells its reader (PairNotice.kind).
+# What a pair notice tells its reader (PairNotice.kind): the partner's answer, that the
+# link ended, or that today's lesson waits for the partner (storage/in_step.py).
 NOTICE_REVEAL = "reveal"
 NOTICE_ENDED = "ended"
+NOTICE_WAITING = "waiting"
 
 # A notice whose sends were lost this often is given up (a reveal is not worth a flood).
 MAX_ATTEMPTS = 3
@@ -52,26 +57,38 @@ class Shared:
     delivery_id: int = 0
 
 
-def schedule(
+async def schedule(
     session: AsyncSession,
     pair_id: int,
-    reader: Learner,
+    reader_id: int,
     kind: str,
     due_at: datetime,
     *,
-    writer: Learner | None = None,
+    writer_id: int | None = None,
     lesson_id: str = "",
 ) -> None:
-    """A notice to `reader`, waiting until `due_at` (storage/pairs.py decides when)."""
-    session.add(
-        PairNotice(
+    """A notice to the reader, waiting until `due_at` (storage/pairs.py and in_step.py
+    decide when); once per reader, pair, kind and lesson, however often it is asked for."""
+    insert = postgres_insert if is_postgres(session) else sqlite_insert
+    await session.exec(
+        insert(PairNotice)
+        .values(
             pair_id=pair_id,
-            reader_id=reader.id,
-            writer_id=writer.id if writer is not None else None,
+            reader_id=reader_id,
+            writer_id=writer_id,
             kind=kind,
             lesson_id=lesson_id,
             due_at=due_at,
             state=NoticeState.PENDING,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                col(PairNotice.reader_id),
+                col(PairNotice.pair_id),
+                col(PairNotice.kind),
+                col(PairNotice.lesson_id),
+            ]
         )
     )
 
@@ -164,12 +181,14 @@ async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> P
     """What the notice shows its reader now, or None when it no longer applies."""
     if reader.status != LearnerStatus.ACTIVE or notice.attempts >= MAX_ATTEMPTS:
         return None
-    if notice.kind != NOTICE_REVEAL:
+    if notice.kind == NOTICE_ENDED:
         return PairNote("ended")
     pair = await session.get(Pair, notice.pair_id) if notice.pair_id is not None else None
     writer = await session.get(Learner, notice.writer_id) if notice.writer_id else None
     if pair is None or pair.ended_at is not None or writer is None:
         return None
+    if notice.kind == NOTICE_WAITING:
+        return PairNote("waiting", partner_name=writer.first_name)
     if writer.status != LearnerStatus.ACTIVE or reader.care_since is not None:
         return None
     theirs = await answer_of(session, writer, notice.lesson_id, pair.linked_at)

@@ -307,10 +307,10 @@ async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partn
     other = await session.get(Learner, _other(pair, learner_id))
     if other is None:
         return None
-    notices.schedule(  # told at their own next moment: no name, no reason, no time
+    await notices.schedule(  # told at their own next moment: no name, no reason, no time
         session,
         pair.id,
-        other,
+        other.id,
         NOTICE_ENDED,
         ended_at(now, other.timezone, other.daily_time, other.checkin_time),
     )
@@ -348,13 +348,13 @@ async def reveal(
         async with session.begin_nested():
             session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
             for reader, writer in ((me, them), (them, me)):
-                notices.schedule(
+                await notices.schedule(
                     session,
                     pair.id,
-                    reader,
+                    reader.id,
                     NOTICE_REVEAL,
                     reveal_at(now, reader.timezone, reader.checkin_time),
-                    writer=writer,
+                    writer_id=writer.id,
                     lesson_id=lesson_id,
                 )
     except IntegrityError:  # scheduled already (or both answered at this very moment)

@@ -41,6 +41,7 @@ from storage import (
     claim,
     due,
     history,
+    in_step,
     kept,
     learners,
     lease,
@@ -400,6 +401,18 @@ class Repo:
     async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Sharing | None:
         async with self._sessions.begin() as session:
             return await pairs.reveal(session, learner_id, lesson_id, now)
+
+    async def pair_days(
+        self, learner_id: int, course: Sequence[CourseEntry]
+    ) -> tuple[int, int] | None:
+        async with self._reads() as session:
+            return await in_step.days(session, learner_id, course)
+
+    async def align(
+        self, learner_id: int, choice: in_step.AlignChoice, course: Sequence[CourseEntry]
+    ) -> int | None:
+        async with self._sessions.begin() as session:
+            return await in_step.align(session, learner_id, choice, course)
 
     async def withhold(self, learner_id: int, delivery_id: int) -> pairs.WithholdStatus:
         async with self._sessions.begin() as session:

@@ -18,9 +18,11 @@ from scheduler.claims import CourseEntry
 from scheduler.due import local_date
 from scheduler.states import DeliveryState, DueKind, Step
 from storage.base import view
-from storage.claim import delivered_lessons, insert_lessons, lesson_claim, plan_lesson
+from storage.claim import insert_lessons, lesson_claim, plan_lesson
 from storage.claimed import stored_claim
+from storage.delivered import delivered_lessons
 from storage.due import Due
+from storage.in_step import held_back
 from storage.pairs import with_together
 from storage.recalls import with_recalls
 from storage.schedule import latest_delivery, lock_learner, reschedule
@@ -58,12 +60,16 @@ async def deliver_today(
         now,
         checkin_time=learner.checkin_time,
         round=learner.round,
+        course_from=learner.course_from,
     )
     plan = plan_lesson(
         due, (await delivered_lessons(session, [learner.id]))[learner.id], now, course
     )
     if plan is None:
         return TodayOutcome("finished")
+    waiting = (await held_back(session, {learner.id: plan.day}, course, now)).get(learner.id)
+    if waiting is not None:  # a day ahead of their partner: it waits, as in the tick
+        return TodayOutcome("waiting", waiting_for=waiting.partner_name)
     if view(learner).is_paused(now):
         # Paused, nothing is due this evening: the check-in travels with the lesson
         # rather than be promised "tonight" and never come.

@@ -36,7 +36,7 @@ class LearnerView:
         )
 
 
-TodayKind = Literal["new", "again", "sending", "not_ready", "finished"]
+TodayKind = Literal["new", "again", "sending", "not_ready", "finished", "waiting"]
 AnswerStatus = Literal["recorded", "added", "noted", "already", "closed", "unknown"]
 
 
@@ -46,6 +46,7 @@ class TodayOutcome:
 
     kind: TodayKind
     claim: Claim | None = None
+    waiting_for: str = ""  # `waiting`: the partner the next lesson waits for (issue 16)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ def build_application(
         (callbacks.FIRST_NOW, callbacks.FIRST_LATER): lesson.first_lesson_button,
         (callbacks.PAIR_LINK, callbacks.PAIR_NOT_NOW): together.button,
         (callbacks.PAIR_KEEP,): together.keep_button,
+        (callbacks.PAIR_ALIGN,): together.align_button,
         (
             callbacks.LANGUAGE,
             callbacks.ZONE,

@@ -130,6 +130,27 @@ def together_keep(language: str, name: str, delivery_id: int) -> InlineKeyboardM
     )
 
 
+def together_align(language: str, day: int) -> InlineKeyboardMarkup:
+    """Where a new pair goes on from: the day of the one further along, or day 1."""
+    get = texts().get
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    get(language, "button-together-ahead", day=day),
+                    callback_data=callbacks.pack(callbacks.PAIR_ALIGN, "ahead"),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    get(language, "button-together-start"),
+                    callback_data=callbacks.pack(callbacks.PAIR_ALIGN, "start"),
+                )
+            ],
+        ]
+    )
+
+
 def together_offer(language: str, name: str, code: str) -> InlineKeyboardMarkup:
     """ "Link with Sam" (carrying the code, checked again on the tap) or "Not now"."""
     get = texts().get

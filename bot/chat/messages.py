@@ -70,6 +70,8 @@ def pair_note(language: str, note: PairNote, rendered: RenderedLesson) -> str:
     def say(text_id: str, **values: object) -> str:
         return str(texts().get(language, text_id, **values))
 
+    if note.kind == "waiting":
+        return say("together-waiting", name=note.partner_name)
     if note.kind != "reveal":
         return say("together-ended")
     question = Markup(rendered.lesson_html)  # noqa: S704 - escaped by the renderer

@@ -259,3 +259,45 @@ async def test_linked_learners_see_the_practice_for_two_and_others_do_not(
     assert not any("🤝 Together:" in m.text for m in kim.inbox)  # not linked: not shown
     day6 = [m.text for m in alex.inbox if "Day 6 of" in m.text]
     assert day6 and "🤝 Together:" not in day6[0]  # a lesson without one shows none
+
+
+async def test_a_pair_far_apart_chooses_a_day_then_moves_in_step_and_a_pause_holds_it(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, first_now=False)
+    for day in range(3, 6):  # Alex has days 1-3 before inviting anyone
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+        await bridges.press(alex, alex.last.button_labels()[0])
+    code, _payload = await _invite(bridges, alex)
+    sam = sandbox.user(1002, "Sam")
+    await bridges.onboard(sam, zone="America/New_York", time="07:00", first_now=False)
+    await bridges.say(sam, f"/together {code}")
+    await bridges.press(sam, "🤝 Link with Alex")
+    assert "Alex is on day 4 of the course, and you're on day 1" in sam.last.text
+    assert sam.last.button_labels() == ["Together from day 4", "Both from day 1"]
+    await bridges.press(sam, "Together from day 4")
+    assert "You and Alex go on together from day 4" in sam.last.text
+    assert "You and Sam go on together from day 4" in alex.last.text
+    await bridges.next_day_at(datetime(2026, 3, 6, 7, 0, tzinfo=UTC))  # 08:00 in Amsterdam
+    await bridges.next_day_at(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))  # 07:00 in New York
+    assert "Day 4 of" in _newest_lesson(alex) and "Day 4 of" in _newest_lesson(sam)
+    await bridges.say(sam, "/pause")
+    seen = len(alex.inbox)
+    await bridges.next_day_at(datetime(2026, 3, 7, 7, 0, tzinfo=UTC))  # the pair's day 5 waits
+    assert [m.text for m in alex.inbox[seen:]] == [
+        "🤝 Today's lesson waits for Sam, so that you two go on together. It comes at your"
+        " usual time once Sam is there too. /together off goes on alone."
+    ]
+    await bridges.say(alex, "/today")
+    assert "waits for Sam" in alex.last.text
+    await bridges.next_day_at(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))
+    assert len(alex.inbox) == seen + 2  # told once: nothing the next day
+    await bridges.say(sam, "/resume")
+    await bridges.next_day_at(datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
+    await bridges.next_day_at(datetime(2026, 3, 9, 7, 0, tzinfo=UTC))
+    assert "Day 5 of" in _newest_lesson(sam) and "Day 5 of" in _newest_lesson(alex)
+
+
+def _newest_lesson(user: SandboxUser) -> str:
+    return next(m.text for m in reversed(user.inbox) if "Day " in m.text)

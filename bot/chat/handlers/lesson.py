@@ -34,6 +34,9 @@ async def today(update: Update, context: Context) -> None:
     if outcome.kind == "sending":
         await reply(update, say(learner.language, "lesson-on-its-way"))
         return
+    if outcome.kind == "waiting":  # a day ahead of their partner (together, in step)
+        await reply(update, say(learner.language, "together-waiting", name=outcome.waiting_for))
+        return
     if outcome.kind == "finished" or outcome.claim is None:
         await reply(update, say(learner.language, "course-finished", name=learner.first_name))
         return

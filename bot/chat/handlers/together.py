@@ -29,6 +29,7 @@ from bot.chat.handlers.common import (
     say,
 )
 from bot.ops import metrics
+from storage.in_step import AlignChoice
 from storage.pairs import CODE_LENGTH, InviteCheck, normalise
 from storage.views import LearnerView
 
@@ -152,6 +153,38 @@ async def button(
         context,
         inviter.id,
         say(inviter.language, "together-linked", name=learner.first_name),
+    )
+    days = await svc.repo.pair_days(learner.id, svc.delivery.outline)
+    if days is not None and abs(days[0] - days[1]) > 1:  # a day apart steps by itself
+        mine, theirs = days
+        keyboard = keyboards.together_align(learner.language, max(days))
+        text = say(
+            learner.language, "together-align", name=inviter.first_name, mine=mine, theirs=theirs
+        )
+        await reply(update, text, keyboard)
+
+
+async def align_button(
+    update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
+) -> None:
+    """ "Together from day 12" or "Both from day 1": the invited learner's choice puts the
+    pair in step (storage/in_step.py); both are told the day they go on from."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    svc = context.services
+    choice: AlignChoice = "ahead" if data.args[0] == "ahead" else "start"
+    day = await svc.repo.align(learner.id, choice, svc.delivery.outline)
+    await clear_buttons(update)
+    partner = await svc.repo.partner(learner.id)
+    if day is None or partner is None:
+        await reply(update, say(learner.language, "together-align-gone"))
+        return
+    await reply(update, say(learner.language, "together-aligned", name=partner.first_name, day=day))
+    await tell(
+        context,
+        partner.id,
+        say(partner.language, "together-aligned", name=learner.first_name, day=day),
     )
 
 

@@ -1,10 +1,12 @@
-"""pair_notice and answer.withheld: what a partner is shown waits for its moment
+"""pair_notice, answer.withheld, learner.course_from: taking the course in step
 
 A reveal (the other's answer) waits for the reader's evening and "the link has
 ended" for their next lesson or evening, so neither says when the other acted;
 both are held, sent and fenced like a lesson. `answer.withheld` is an answer its
 learner kept from their partner ("keep this from Sam"): the partner is shown only
-that it was answered. Existing answers are not withheld; reveals already shown
+that it was answered. `learner.course_from` is the day a round starts at: a
+learner who joins a partner further along skips the days before it. Existing
+answers are not withheld, every learner starts at day 1, reveals already shown
 stay in `reveal`, and nothing waits.
 
 Revision ID: 0010
@@ -65,9 +67,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("withheld", sa.Boolean(), nullable=False, server_default=sa.text("false"))
         )
+    with op.batch_alter_table("learner", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("course_from", sa.Integer(), nullable=False, server_default=sa.text("1"))
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("learner", schema=None) as batch_op:
+        batch_op.drop_column("course_from")
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.drop_column("withheld")
     op.drop_index("ix_pair_notice_state_due_at", table_name="pair_notice")

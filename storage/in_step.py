@@ -1,0 +1,187 @@
+"""Together, in step (issue 16): linked learners get the same lesson, each at their own time.
+
+One comparison at claim time keeps a pair in step: a learner whose next lesson is one
+day ahead of their partner's (the partner has not reached today's lesson yet), or the
+same lesson while the partner is paused, waits, and is told so once, in one gentle
+line with no reason (a `waiting` pair notice). Their next chance is their own time
+the next day. Partners
+further apart (just linked, before the invited one chose where to go on from) each go
+on alone until `align` puts them in step; a partner who stopped, blocked the bot or
+finished the course holds nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduler.claims import CourseEntry, next_entry
+from scheduler.states import LearnerStatus, Step
+from storage import notices
+from storage.delivered import delivered_lessons
+from storage.models import Learner, Pair
+from storage.schedule import lock_learner
+
+AlignChoice = Literal["ahead", "start"]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A learner who waits for their partner today: the pair, and who."""
+
+    pair_id: int
+    partner_id: int
+    partner_name: str
+
+
+async def held_back(
+    session: AsyncSession,
+    next_days: Mapping[int, int],
+    course: Sequence[CourseEntry],
+    now: datetime,
+) -> dict[int, Waiting]:
+    """Of learners about to get course day `next_days[id]`, those who wait for their
+    partner: one day ahead of them, or on the same day while they are paused (the pair's
+    lesson waits for them): learner id -> whom for."""
+    ids = list(next_days)
+    if not ids:
+        return {}
+    pairs = (
+        await session.exec(
+            select(Pair).where(
+                or_(col(Pair.inviter_id).in_(ids), col(Pair.partner_id).in_(ids)),
+                col(Pair.ended_at).is_(None),
+            )
+        )
+    ).all()
+    other_of: dict[int, tuple[int, int]] = {}  # learner -> (pair, partner)
+    for pair in pairs:
+        assert pair.id is not None
+        for me, them in ((pair.inviter_id, pair.partner_id), (pair.partner_id, pair.inviter_id)):
+            if me in next_days:
+                other_of[me] = (pair.id, them)
+    if not other_of:
+        return {}
+    partner_ids = sorted({them for _pair, them in other_of.values()})
+    partners = {
+        learner.id: learner
+        for learner in (
+            await session.exec(select(Learner).where(col(Learner.id).in_(partner_ids)))
+        ).all()
+    }
+    delivered = await delivered_lessons(session, partner_ids)
+    held = {}
+    for me, (pair_id, them) in other_of.items():
+        partner = partners.get(them)
+        if partner is None or not _holds(partner):
+            continue
+        place = next_entry(course, delivered[them], partner.course_from)
+        if place is None:
+            continue  # they finished the course: nothing to wait for
+        ahead = next_days[me] - place[0]
+        if ahead == 1 or (ahead == 0 and _paused(partner, now)):
+            held[me] = Waiting(pair_id, them, partner.first_name)
+    return held
+
+
+def _paused(learner: Learner, now: datetime) -> bool:
+    return learner.paused_since is not None and (
+        learner.paused_until is None or learner.paused_until > now
+    )
+
+
+def _holds(partner: Learner) -> bool:
+    """A partner who is taking the course (paused or not) keeps the pair's step."""
+    return partner.status == LearnerStatus.ACTIVE and partner.onboarding_step == Step.DONE
+
+
+async def wait(
+    session: AsyncSession, learner_id: int, waiting: Waiting, lesson_id: str, now: datetime
+) -> None:
+    """Tell the learner, once for this lesson, that it waits for their partner."""
+    await notices.schedule(
+        session,
+        waiting.pair_id,
+        learner_id,
+        notices.NOTICE_WAITING,
+        now,
+        writer_id=waiting.partner_id,
+        lesson_id=lesson_id,
+    )
+
+
+async def days(
+    session: AsyncSession, learner_id: int, course: Sequence[CourseEntry]
+) -> tuple[int, int] | None:
+    """The learner's and their partner's next course days, while linked and both have
+    one to come (None otherwise)."""
+    pair = (
+        await session.exec(
+            select(Pair).where(
+                or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
+                col(Pair.ended_at).is_(None),
+            )
+        )
+    ).first()
+    if pair is None:
+        return None
+    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    learners = {
+        learner.id: learner
+        for learner in (
+            await session.exec(select(Learner).where(col(Learner.id).in_([learner_id, other])))
+        ).all()
+    }
+    if len(learners) != 2:
+        return None
+    delivered = await delivered_lessons(session, [learner_id, other])
+    places = [
+        next_entry(course, delivered[each], learners[each].course_from)
+        for each in (learner_id, other)
+    ]
+    if places[0] is None or places[1] is None:
+        return None
+    return places[0][0], places[1][0]
+
+
+async def align(
+    session: AsyncSession,
+    learner_id: int,
+    choice: AlignChoice,
+    course: Sequence[CourseEntry],
+) -> int | None:
+    """Put the pair in step, as the invited learner chose: `ahead`, the one behind joins
+    the other's day (the days before it are skipped); `start`, both begin again at day 1
+    (a new round for whoever is past it, every answer kept). The day both go on from,
+    or None (not linked, not the invited one, or a course finished)."""
+    pair = (
+        await session.exec(
+            select(Pair).where(col(Pair.partner_id) == learner_id, col(Pair.ended_at).is_(None))
+        )
+    ).first()
+    if pair is None:
+        return None
+    for each in sorted((pair.inviter_id, pair.partner_id)):  # both held, in id order
+        await lock_learner(session, each)
+    found = await days(session, learner_id, course)
+    if found is None:
+        return None
+    if choice == "ahead":
+        target = max(found)
+        for each, day in zip((learner_id, pair.inviter_id), found, strict=True):
+            learner = await session.get(Learner, each)
+            if learner is not None and day < target:
+                learner.course_from = learner.next_lesson = target
+        return target
+    for each, day in zip((learner_id, pair.inviter_id), found, strict=True):
+        learner = await session.get(Learner, each)
+        if learner is not None and day > 1:  # past day 1: a new round, answers kept
+            learner.round += 1
+            learner.course_from = learner.next_lesson = 1
+    return 1
