@@ -36,6 +36,8 @@ SAMPLE = {
     "partner": "<Sam & co>",
     "together": 2,
     "day": 3,
+    "mine": 1,
+    "theirs": 12,
     "paused": True,
     "evening": False,
     "date": "Tuesday 3 March",
