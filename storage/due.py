@@ -99,10 +99,10 @@ async def due_span(session: AsyncSession, now: datetime, early: timedelta) -> Du
             ).where(*due_filter(now, early))
         )
     ).one()
-    return DueSpan(int(count), _aware(first), _aware(last))
+    return DueSpan(int(count), aggregate_instant(first), aggregate_instant(last))
 
 
-def _aware(value: object) -> datetime | None:
+def aggregate_instant(value: object) -> datetime | None:
     """An aggregate's instant as aware UTC (SQLite's min/max lose the column type)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

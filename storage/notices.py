@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, tuple_, update
+from sqlalchemy import and_, func, or_, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -30,6 +30,7 @@ from scheduler.claims import Claim, PairNote
 from scheduler.due import local_date
 from scheduler.states import ClaimKind, LearnerStatus, NoticeState
 from storage.db import is_postgres
+from storage.due import aggregate_instant
 from storage.models import Answer, Delivery, Learner, Pair, PairNotice
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,18 @@ async def answer_of(
         withheld=found.withheld,
         delivery_id=found.delivery_id,
     )
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest waiting notice is due (None when none waits)."""
+    earliest = (
+        await session.exec(
+            select(func.min(col(PairNotice.due_at))).where(
+                col(PairNotice.state) == NoticeState.PENDING
+            )
+        )
+    ).one()
+    return aggregate_instant(earliest)
 
 
 async def claim_notices(

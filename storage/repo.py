@@ -45,6 +45,7 @@ from storage import (
     kept,
     learners,
     lease,
+    notices,
     outcome,
     pairs,
     recalls,
@@ -401,6 +402,11 @@ class Repo:
     async def reveal(self, learner_id: int, lesson_id: str, now: datetime) -> pairs.Sharing | None:
         async with self._sessions.begin() as session:
             return await pairs.reveal(session, learner_id, lesson_id, now)
+
+    async def next_pair_notice(self) -> datetime | None:
+        """When the next pair notice waits for (the demo's `:next`)."""
+        async with self._reads() as session:
+            return await notices.next_due(session)
 
     async def pair_days(
         self, learner_id: int, course: Sequence[CourseEntry]

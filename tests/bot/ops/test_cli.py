@@ -456,3 +456,36 @@ def test_piped_demo_takes_an_early_answer_and_a_typed_number(tmp_path: Path):
     assert "Evening check-in" not in out
     assert "(no button 4: sent as a typed message)" in out
     assert "Your answer: 4" in out and "2-day streak" in out
+
+
+# The README's third run: two phones, a link, a mutual reveal (one answer kept) and an unlink.
+TOGETHER_RUN = (
+    "/start\n1\n1\n2\n2\n/together\n:as Sam\n:open\n1\n1\n2\n2\n1\n:next\nnot yet\n1\n"
+    ":as Alex\nyes, I sent it!\n:next\n/together off\n:next\n"
+)
+
+
+def test_piped_demo_plays_two_phones_linked_then_unlinked(tmp_path: Path):
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot.ops.cli", "demo"],
+        cwd=tmp_path,
+        env=_env(tmp_path, LANG="C.UTF-8", TMPDIR=str(tmp_path)),
+        input=TOGETHER_RUN,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "── you are Sam now, on their own phone ──" in out
+    assert "🤝 Alex has invited you to take Bridges together." in out  # :open tapped the link
+    assert "Bridges (to Alex) › 🤝 You and Sam are taking Bridges together now." in out
+    assert "🔒 Kept to yourself. Alex will see only that you answered." in out
+    evening = out.index(", 20:00 (Europe/Amsterdam) ──")  # the demo's first evening
+    assert "Sam answered, and kept the answer to themself." in out[evening:]
+    assert "Bridges (to Sam) › 🤝 You have both answered" in out[evening:]
+    assert "Alex answered: “Yes, I sent it”" in out[evening:]
+    ended = out.index("Bridges (to Sam) › The Bridges link has ended.")
+    assert ended > out.index(", 08:00 (Europe/Amsterdam) ──", evening)  # Sam's next lesson
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    assert TOGETHER_RUN.replace("\n", "\\n") in readme
