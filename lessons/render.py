@@ -31,6 +31,32 @@ class Recalled:
     answer: str
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One check-in of the week both partners answered and saw of each other: the lesson,
+    each one's answer as it reads back, and whether they met (the same answer)."""
+
+    title: str
+    mine: str
+    theirs: str
+
+    @property
+    def met(self) -> bool:
+        return self.mine == self.theirs
+
+
+@dataclass(frozen=True)
+class PairWeek:
+    """A linked learner's weekly review: where they and their partner met and differed."""
+
+    name: str
+    items: tuple[Compared, ...]
+
+    @property
+    def differed(self) -> bool:
+        return any(not item.met for item in self.items)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -99,6 +125,7 @@ class Renderer:
         recalled: str | None = None,
         private: Collection[str] = (),
         together: bool = False,
+        partner: tuple[str, Mapping[str, str]] | None = None,
     ) -> RenderedLesson:
         """The lesson and check-in for one learner.
 
@@ -112,6 +139,9 @@ class Renderer:
         `together`: the learner takes the course with someone, so the lesson's shared
         practice is shown, except on a branch's path (a path may be the one for a
         learner being hurt, and a practice for two is not for them).
+        `partner`: a linked learner's partner's first name and answers to the lessons a
+        weekly review looks back at (only those both saw), so the review says, warmly and
+        never as a score, where the two met and differed (with the practice for two).
         """
         answers = dict(answers or {})
         if recalled is not None and lesson.recall and lesson.recall[0] not in answers:
@@ -129,6 +159,7 @@ class Renderer:
             text=text,
             practice=practice,
             together=shared,
+            pair_week=self._pair_week(lesson, answers, private, partner) if shared else None,
             recalled=self._recalled(lesson, answers, private),
             helplines=(
                 helpline_lines(timezone, lesson.language)
@@ -144,6 +175,30 @@ class Renderer:
         else:
             options = tuple((option.label, option.value) for option in checkin.options)
         return RenderedLesson(lesson.id, lesson_html, checkin_html, checkin.kind, options)
+
+    def _pair_week(
+        self,
+        lesson: Lesson,
+        answers: Mapping[str, str],
+        private: Collection[str],
+        partner: tuple[str, Mapping[str, str]] | None,
+    ) -> PairWeek | None:
+        """Where the learner and their partner met and differed on the week's taps and
+        scales (words are not compared: both are theirs to talk about); None when none."""
+        if partner is None or len(lesson.recall) <= 1:
+            return None
+        name, theirs = partner
+        items = []
+        for lesson_id in lesson.recall:
+            earlier = self.course.by_id(lesson.language, lesson_id)
+            mine, other = answers.get(lesson_id), theirs.get(lesson_id)
+            if earlier is None or mine is None or other is None or lesson_id in private:
+                continue
+            asked = earlier.checkin_for(answers)
+            if not asked.values():
+                continue
+            items.append(Compared(earlier.title, asked.label_for(mine), asked.label_for(other)))
+        return PairWeek(name, tuple(items)) if items else None
 
     def _recalled(
         self, lesson: Lesson, answers: Mapping[str, str], private: Collection[str]

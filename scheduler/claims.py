@@ -97,6 +97,11 @@ class Claim:
     # The learner takes the course with someone (issue 16): the lesson shows its practice
     # for two, if it has one.
     together: bool = False
+    # A weekly review of a linked learner: the partner's first name and their answers to
+    # the lessons it looks back at, only those both saw of each other (mutual reveal),
+    # so the review can say where the two met and differed.
+    partner_name: str = ""
+    partner_recalls: Mapping[str, str] = field(default_factory=dict)
     # A pair notice (kind PAIR_NOTE; `delivery_id` is then the notice's id).
     pair_note: PairNote | None = None
 

@@ -124,6 +124,7 @@ class DeliveryService:
             private=claim.private,
             timezone=claim.timezone,
             together=claim.together,
+            partner=(claim.partner_name, claim.partner_recalls) if claim.partner_recalls else None,
         )
 
     async def deliver(self, claim: Claim, clock: Clock, *, bulk: bool = True) -> SendResult:

@@ -121,7 +121,7 @@ async def claim_due(
             for claim in await _claim_lessons(session, due, now, course, postgres=postgres)
         ]
     claims = await with_together(
-        session, await with_notes(session, await with_recalls(session, claims, course))
+        session, await with_notes(session, await with_recalls(session, claims, course)), course
     )
     return claims + await claim_notices(session, now, lease, batch - len(claims), postgres=postgres)
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduler.claims import Claim
+from scheduler.claims import Claim, CourseEntry
 from scheduler.pair_times import ended_at, reveal_at
 from scheduler.states import ClaimKind, DeliveryState, LearnerStatus, NoticeState
 from storage import notices
@@ -80,10 +80,14 @@ class Sharing:
     scheduled: bool = False
 
 
-async def with_together(session: AsyncSession, claims: Sequence[Claim]) -> list[Claim]:
+async def with_together(
+    session: AsyncSession, claims: Sequence[Claim], course: Sequence[CourseEntry] = ()
+) -> list[Claim]:
     """The claims, each lesson of a linked learner marked `together` (its practice for two
-    is shown), one query for the batch. Not for a learner in care: they told Bridges of
-    crisis or harm, and a practice for two may be with the one they need to be safe from."""
+    is shown), one query for the batch; a weekly review (a lesson looking back at several)
+    also carries the partner's answers both saw (`with_partner_week`). Not for a learner
+    in care: they told Bridges of crisis or harm, and a practice for two may be with the
+    one they need to be safe from."""
     lessons = {
         claim.learner_id for claim in claims if claim.kind in (ClaimKind.LESSON, ClaimKind.SNOOZED)
     }
@@ -106,12 +110,51 @@ async def with_together(session: AsyncSession, claims: Sequence[Claim]) -> list[
             )
         ).all()
     )
-    return [
+    marked = [
         replace(claim, together=True)
         if claim.learner_id in linked and claim.kind in (ClaimKind.LESSON, ClaimKind.SNOOZED)
         else claim
         for claim in claims
     ]
+    return await with_partner_week(session, marked, course)
+
+
+async def with_partner_week(
+    session: AsyncSession, claims: Sequence[Claim], course: Sequence[CourseEntry]
+) -> list[Claim]:
+    """Each linked learner's weekly review with the partner's answers to the lessons it
+    looks back at: only check-ins both answered while linked and whose reveal this learner
+    was sent (nothing the review shows is new to them), never a withheld or private one."""
+    reviews = {entry.lesson_id: entry.looks_back for entry in course if len(entry.looks_back) > 1}
+    wanted = [claim for claim in claims if claim.together and claim.lesson_id in reviews]
+    shown = []
+    for claim in wanted:
+        pair = await open_pair(session, claim.learner_id)
+        other = await session.get(Learner, _other(pair, claim.learner_id)) if pair else None
+        if pair is None or other is None:
+            continue
+        rows = (
+            await session.exec(
+                select(col(PairNotice.lesson_id), col(Answer.value))
+                .join(Delivery, col(Delivery.lesson_id) == PairNotice.lesson_id)
+                .join(Answer, col(Answer.delivery_id) == Delivery.id)
+                .where(
+                    PairNotice.pair_id == pair.id,
+                    PairNotice.reader_id == claim.learner_id,
+                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.state == NoticeState.SENT,
+                    col(PairNotice.lesson_id).in_(reviews[claim.lesson_id]),
+                    Delivery.learner_id == other.id,
+                    Delivery.round == other.round,
+                    col(Answer.private).is_(False),
+                    col(Answer.withheld).is_(False),
+                )
+            )
+        ).all()
+        if rows and other.care_since is None:
+            shown.append(replace(claim, partner_name=other.first_name, partner_recalls=dict(rows)))
+    by_delivery = {claim.delivery_id: claim for claim in shown}
+    return [by_delivery.get(claim.delivery_id, claim) for claim in claims]
 
 
 def new_code() -> str:

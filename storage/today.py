@@ -47,6 +47,7 @@ async def deliver_today(
             (again,) = await with_together(
                 session,
                 await with_recalls(session, [stored_claim(learner, latest, resend=True)], course),
+                course,
             )
             return TodayOutcome("again", again)
         if latest.state == DeliveryState.SENDING:
@@ -84,5 +85,6 @@ async def deliver_today(
     (claim,) = await with_together(
         session,
         await with_recalls(session, [lesson_claim(plan, *reserved[learner.id])], course),
+        course,
     )
     return TodayOutcome("new", claim)

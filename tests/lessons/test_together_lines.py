@@ -57,3 +57,35 @@ def test_only_a_linked_learner_sees_it_and_never_on_a_branch_path(course: Course
     assert "🤝 Together:" not in on_path
     dutch = renderer.render(course.lesson("nl", 7), name="Ans", together=True).lesson_html
     assert "🤝 Samen:" in dutch
+
+
+def test_a_linked_learners_review_says_where_the_two_met_and_differed(course: Course):
+    renderer = Renderer(course)
+    review = course.by_id("en", "empathy-review")
+    assert review is not None
+    mine = {"empathy-1": "4", "empathy-3": "I asked", "empathy-4": "2"}
+    theirs = {"empathy-1": "4", "empathy-3": "I listened", "empathy-4": "5", "empathy-5": "3"}
+    html = renderer.render(
+        review, name="Alex", answers=mine, together=True, partner=("<Sam>", theirs)
+    ).lesson_html
+    assert "🤝 You and &lt;Sam&gt; this week" in html
+    first, fourth = (course.by_id("en", f"empathy-{day}") for day in (1, 4))
+    assert first is not None and fourth is not None
+    assert f"• {first.title}: you both answered <i>4/5</i>" in html
+    assert f"• {fourth.title}: you answered <i>2/5</i>, &lt;Sam&gt; <i>5/5</i>" in html
+    assert "I listened" not in html  # words are not compared: each one's own
+    assert "not to agree, but to understand each other" in html
+    assert "score" not in html.lower() and "%" not in html
+    same = renderer.render(
+        review, name="Alex", answers=mine, together=True, partner=("Sam", {"empathy-1": "4"})
+    ).lesson_html
+    assert "You were in tune this week" in same
+    alone = renderer.render(review, name="Alex", answers=mine, partner=("Sam", theirs))
+    assert "this week</b>" not in alone.lesson_html  # not linked (or in care): nothing
+    dutch = course.by_id("nl", "empathy-review")
+    assert dutch is not None
+    nl = renderer.render(dutch, name="Alex", answers=mine, together=True, partner=("Sam", theirs))
+    assert (
+        "🤝 Jij en Sam deze week" in nl.lesson_html
+        and "jullie antwoordden allebei" in nl.lesson_html
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from scheduler.claims import PairNote
+from scheduler.claims import CourseEntry, PairNote
 from scheduler.states import ClaimKind
 from storage.pairs import MISSES_ALLOWED, code_hash, invite_key, new_code, normalise
 from storage.repo import Repo
@@ -298,3 +298,44 @@ async def test_the_shared_streak_counts_check_ins_both_answered_in_a_row(
     assert await shared() == 2
     await day(4, (1, 2))  # day 3 stayed half answered: the shared streak starts again
     assert await shared() == 1
+
+
+async def test_a_review_carries_only_the_partners_answers_both_saw(
+    repo: Repo, clock: SettableClock
+):
+    week = [
+        CourseEntry("opening-1", "choice"),
+        CourseEntry("empathy-1", "scale"),
+        CourseEntry("empathy-2", "choice"),
+        CourseEntry("empathy-review", "choice", ("empathy-1", "empathy-2", "opening-1")),
+    ]
+    await _three(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    values = {"opening-1": "sent", "empathy-1": "4", "empathy-2": "yes"}
+    for day in range(3):
+        morning = DAY1 + timedelta(days=day)
+        claims = [c for c in await repo.claim_due(morning, week) if c.kind == ClaimKind.LESSON]
+        for claim in claims:
+            await record_sent(repo, claim, now=morning, message_id=day + 1)
+            if claim.learner_id == 3 or (day == 0 and claim.learner_id == 2):
+                continue  # Kim is not linked; Sam leaves day 1 unanswered
+            value = values[claim.lesson_id]
+            await repo.record_answer(
+                claim.learner_id, claim.delivery_id, value, morning, accepts=_accept_all
+            )
+            await repo.reveal(claim.learner_id, claim.lesson_id, morning)
+            if day == 2 and claim.learner_id == 2:
+                assert await repo.withhold(2, claim.delivery_id) == "kept"
+        for claim in await repo.claim_due(morning.replace(hour=19), week):
+            await record_sent(repo, claim, now=morning, message_id=9)
+    review = {
+        c.learner_id: c
+        for c in await repo.claim_due(DAY1 + timedelta(days=3), week)
+        if c.kind == ClaimKind.LESSON
+    }
+    assert review[1].lesson_id == "empathy-review" and review[1].together
+    # Day 1: Sam never answered; day 3: Sam kept it. Only day 2 was seen by both.
+    assert (review[1].partner_name, dict(review[1].partner_recalls)) == ("Sam", {"empathy-1": "4"})
+    assert dict(review[2].partner_recalls) == {"empathy-1": "4", "empathy-2": "yes"}
+    assert not review[3].partner_recalls and not review[3].together
