@@ -441,8 +441,9 @@ async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> 
 
 async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object]:
     """The learner's links and what was shown across them (/export): each pair with the
-    other's first name and its times, and each check-in whose answers both saw. The
-    other's answers themselves are theirs, not in this learner's export."""
+    other's first name and its times, and each check-in both answered: what the learner
+    shared (or that they kept it to themself) and what they were shown of the other's
+    answer, once it reached them. Gone with the other's /delete, as everything of theirs."""
     pairs = (
         await session.exec(select(Pair).where(of_learner(learner_id)).order_by(col(Pair.id)))
     ).all()
@@ -462,8 +463,7 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
                 "linked_at": pair.linked_at.isoformat(),
                 "ended_at": pair.ended_at.isoformat() if pair.ended_at else None,
                 "answers_shown_to_each_other": [
-                    {"lesson_id": row.lesson_id, "shown_on": row.revealed_at.date().isoformat()}
-                    for row in reveals
+                    await _exchanged(session, pair, learner_id, row) for row in reveals
                 ],
             }
         )
@@ -473,6 +473,37 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
         )
     ).one()
     return {"links": links, "invites_made": int(invites)}
+
+
+async def _exchanged(
+    session: AsyncSession, pair: Pair, learner_id: int, reveal: Reveal
+) -> dict[str, object]:
+    """One check-in both answered, as the learner's export tells it."""
+    me = await session.get(Learner, learner_id)
+    them = await session.get(Learner, _other(pair, learner_id))
+    mine = await answer_of(session, me, reveal.lesson_id, pair.linked_at) if me else None
+    theirs = await answer_of(session, them, reveal.lesson_id, pair.linked_at) if them else None
+    reached = (
+        await session.exec(
+            select(func.count())
+            .select_from(PairNotice)
+            .where(
+                PairNotice.pair_id == pair.id,
+                PairNotice.reader_id == learner_id,
+                PairNotice.kind == NOTICE_REVEAL,
+                PairNotice.lesson_id == reveal.lesson_id,
+                PairNotice.state == NoticeState.SENT,
+            )
+        )
+    ).one()
+    shown = bool(reached) and theirs is not None and not (theirs.private or theirs.withheld)
+    return {
+        "lesson_id": reveal.lesson_id,
+        "both_answered_on": reveal.revealed_at.date().isoformat(),
+        "i_shared": None if mine is None or mine.withheld else mine.value,
+        "kept_to_myself": bool(mine and mine.withheld),
+        "i_was_shown": theirs.value if shown and theirs is not None else None,
+    }
 
 
 async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner, int] | None:

@@ -124,7 +124,12 @@ async def test_a_deep_link_links_and_answers_are_shown_only_once_both_answered(
     together = json.loads(document.data)["together"]
     [link] = together["links"]
     assert link["with"] == "Sam" and link["invited_by_me"] and link["ended_at"] is None
-    assert [row["lesson_id"] for row in link["answers_shown_to_each_other"]] == ["opening-1"]
+    [row] = link["answers_shown_to_each_other"]
+    assert row["lesson_id"] == "opening-1" and not row["kept_to_myself"]
+    assert (row["i_shared"], row["i_was_shown"]) == (
+        course.lesson("en", 1).checkin.options[0].value,
+        course.lesson("nl", 1).checkin.options[-1].value,
+    )
     assert together["invites_made"] == 1
 
 
@@ -301,3 +306,16 @@ async def test_a_pair_far_apart_chooses_a_day_then_moves_in_step_and_a_pause_hol
 
 def _newest_lesson(user: SandboxUser) -> str:
     return next(m.text for m in reversed(user.inbox) if "Day " in m.text)
+
+
+async def test_a_partner_who_blocked_the_bot_holds_nobody_and_is_shown_nothing(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    sam.block()
+    await bridges.next_day_at(DAY2)  # Sam's lesson meets a 403: Sam is set aside
+    await bridges.press(alex, "Yes, I sent it")
+    await bridges.next_day_at(EVENING2)
+    report = await bridges.next_day_at(DAY2 + timedelta(days=1))
+    assert report.sent == 1 and "Day 2 of" in _newest_lesson(alex)  # not held by Sam
+    assert not any("waits for Sam" in m.text or "answered:" in m.text for m in alex.inbox)
