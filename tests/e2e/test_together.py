@@ -319,3 +319,59 @@ async def test_a_partner_who_blocked_the_bot_holds_nobody_and_is_shown_nothing(
     report = await bridges.next_day_at(DAY2 + timedelta(days=1))
     assert report.sent == 1 and "Day 2 of" in _newest_lesson(alex)  # not held by Sam
     assert not any("waits for Sam" in m.text or "answered:" in m.text for m in alex.inbox)
+
+
+async def test_partners_13_hours_apart_across_a_dst_night_each_get_the_same_lesson(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, zone="Pacific/Auckland", first_now=False)
+    code, _payload = await _invite(bridges, alex)
+    sam = sandbox.user(1002, "Sam")
+    await bridges.onboard(sam, zone="Europe/London", first_now=False)
+    await bridges.say(sam, f"/together {code}")
+    await bridges.press(sam, "🤝 Link with Alex")
+    start = datetime(2026, 3, 27, 0, 0, tzinfo=UTC)  # London moves its clocks on the 29th
+    for hour in range(24 * 5):
+        await bridges.next_day_at(start + timedelta(hours=hour))
+    days = {
+        user.first_name: [
+            m.text.split("Day ")[-1].split(" of")[0] for m in user.inbox if "Day " in m.text
+        ]
+        for user in (alex, sam)
+    }
+    assert days["Alex"][:5] == days["Sam"][:5] == ["1", "2", "3", "4", "5"]
+    assert not any("waits for" in m.text for m in alex.inbox + sam.inbox)
+
+
+async def test_a_partner_who_stops_holds_nobody_and_both_leaving_ends_it_once(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.next_day_at(DAY2)
+    await bridges.press(sam, "Not yet")
+    await bridges.say(sam, "/stop")
+    await bridges.press(alex, "Yes, I sent it")
+    await bridges.next_day_at(EVENING2)  # Sam stopped: nothing is shown to anyone
+    await bridges.next_day_at(DAY2 + timedelta(days=1))
+    assert "Day 2 of" in _newest_lesson(alex)  # Alex goes on: a stopped partner holds nobody
+    assert not any("answered:" in m.text or "waits for" in m.text for m in alex.inbox + sam.inbox)
+    await bridges.say(alex, "/together off")
+    await bridges.say(sam, "/together off")  # the second press finds nothing to end
+    assert "The link has ended" in alex.last.text
+    assert "You're not linked with anyone" in sam.last.text
+
+
+async def test_an_invite_opened_by_someone_who_had_blocked_the_bot_links(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex = sandbox.user(1001, "Alex")
+    await bridges.onboard(alex, first_now=False)
+    kim = sandbox.user(1003, "Kim")
+    await bridges.onboard(kim, first_now=False)
+    kim.block()
+    await bridges.next_day_at(DAY2)  # Kim's lesson meets a 403: Kim is set aside
+    code, _payload = await _invite(bridges, alex)
+    await bridges.say(kim, f"/together {code}")  # writing again unblocks, as in Telegram
+    await bridges.press(kim, "🤝 Link with Alex")
+    assert "You and Alex are taking Bridges together now" in kim.last.text
