@@ -184,7 +184,8 @@ class Renderer:
         partner: tuple[str, Mapping[str, str]] | None,
     ) -> PairWeek | None:
         """Where the learner and their partner met and differed on the week's taps and
-        scales (words are not compared: both are theirs to talk about); None when none."""
+        scales (words are not compared: both are theirs to talk about; nor check-ins a
+        branch may have asked differently); None when none."""
         if partner is None or len(lesson.recall) <= 1:
             return None
         name, theirs = partner
@@ -194,6 +195,8 @@ class Renderer:
             mine, other = answers.get(lesson_id), theirs.get(lesson_id)
             if earlier is None or mine is None or other is None or lesson_id in private:
                 continue
+            if earlier.branch is not None:
+                continue  # each may have been asked their own branch's question
             asked = earlier.checkin_for(answers)
             if not asked.values():
                 continue

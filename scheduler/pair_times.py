@@ -1,10 +1,12 @@
 """When a pair notice reaches its reader (issue 16): pure rules, like due.py.
 
 A partner's answer is shown in the reader's evening (their check-in time, 20:00
-without one), or a few minutes after the second answer when that came later; "the
-link has ended" comes at the reader's next lesson or evening, whichever is first.
-Either way the moment is the reader's own, so it never says when the other acted,
-and the few minutes leave time to keep an answer from the partner.
+without one). A reader who answers after their evening sees it a few minutes later;
+a reader whose partner answers after the reader's evening sees it the next evening,
+since "a few minutes after Sam answered" would say when Sam answered. "The link has
+ended" comes at the reader's next lesson or evening, whichever is first. Either way
+the moment is the reader's own, so it never says when the other acted, and the few
+minutes leave time to keep an answer from the partner.
 """
 
 from __future__ import annotations
@@ -18,15 +20,23 @@ from scheduler.due import local_date, next_due_at, occurrence_on, parse_daily_ti
 KEEP_GRACE = timedelta(minutes=10)
 
 
-def reveal_at(now: datetime, zone: str | None, checkin_time: str | None) -> datetime:
-    """When the reader is shown the partner's answer: their evening today, or
-    `KEEP_GRACE` from `now` if that is later (or their zone is unknown)."""
+def reveal_at(
+    now: datetime, zone: str | None, checkin_time: str | None, *, answered_now: bool
+) -> datetime:
+    """When the reader is shown the partner's answer, both having answered by `now`:
+    their evening today, at least `KEEP_GRACE` from now. Once that evening is over, a
+    reader who just answered (`answered_now`) sees it after the grace; one whose partner
+    just answered, the next evening."""
     soon = now + KEEP_GRACE
     if zone is None:
         return soon
     try:
         evening = parse_daily_time(checkin_time or DEFAULT_CHECKIN_TIME)
-        return max(occurrence_on(local_date(now, zone), evening, zone), soon)
+        today = local_date(now, zone)
+        tonight = occurrence_on(today, evening, zone)
+        if tonight > now or answered_now:
+            return max(tonight, soon)
+        return max(occurrence_on(today + timedelta(days=1), evening, zone), soon)
     except (ValueError, LookupError):
         return soon
 

@@ -172,7 +172,8 @@ async def _in_step(
 ) -> list[LessonPlan]:
     """The plans of learners not waiting for their partner (storage/in_step.py); one who
     waits is told once and goes on to their own time tomorrow."""
-    held = await held_back(session, {plan.learner.id: plan.day for plan in plans}, course, now)
+    lessons = {plan.learner.id: (plan.day, plan.entry.lesson_id) for plan in plans}
+    held = await held_back(session, lessons, course, now)
     for plan in plans:
         if plan.learner.id in held:
             next_due[plan.learner.id] = plan.next_lesson_at

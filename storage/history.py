@@ -90,7 +90,8 @@ async def restart(session: AsyncSession, learner_id: int, now: datetime, course_
             )
         )
     ).one()
-    if sent < course_length:
+    # A learner who joined a partner further along skipped the days before it.
+    if sent < course_length - (learner.course_from - 1):
         return "not_finished"
     learner.round += 1
     learner.next_lesson = learner.course_from = 1

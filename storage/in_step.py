@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import or_
@@ -25,10 +25,12 @@ from scheduler.claims import CourseEntry, next_entry
 from scheduler.states import LearnerStatus, Step
 from storage import notices
 from storage.delivered import delivered_lessons
-from storage.models import Learner, Pair
+from storage.models import Learner, Pair, PairNotice
 from storage.schedule import lock_learner
 
 AlignChoice = Literal["ahead", "start"]
+# The longest a learner waits for a partner on pause before going on alone.
+MAX_WAIT = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,20 @@ class Waiting:
     pair_id: int
     partner_id: int
     partner_name: str
+    round: int  # the waiting learner's round of the course
+    since: datetime | None = None  # when the partner's pause began, if they are paused
 
 
 async def held_back(
     session: AsyncSession,
-    next_days: Mapping[int, int],
+    next_lessons: Mapping[int, tuple[int, str]],
     course: Sequence[CourseEntry],
     now: datetime,
 ) -> dict[int, Waiting]:
-    """Of learners about to get course day `next_days[id]`, those who wait for their
-    partner: one day ahead of them, or on the same day while they are paused (the pair's
-    lesson waits for them): learner id -> whom for."""
-    ids = list(next_days)
+    """Of learners about to get a lesson (id -> its course day and lesson id), those who
+    wait for their partner: one day ahead of them, or on the same day while they chose a
+    pause (for `MAX_WAIT` at most): learner id -> whom for."""
+    ids = list(next_lessons)
     if not ids:
         return {}
     pairs = (
@@ -64,30 +68,74 @@ async def held_back(
     for pair in pairs:
         assert pair.id is not None
         for me, them in ((pair.inviter_id, pair.partner_id), (pair.partner_id, pair.inviter_id)):
-            if me in next_days:
+            if me in next_lessons:
                 other_of[me] = (pair.id, them)
     if not other_of:
         return {}
     partner_ids = sorted({them for _pair, them in other_of.values()})
-    partners = {
+    learners = {
         learner.id: learner
         for learner in (
-            await session.exec(select(Learner).where(col(Learner.id).in_(partner_ids)))
+            await session.exec(
+                select(Learner).where(col(Learner.id).in_(partner_ids + list(other_of)))
+            )
         ).all()
     }
     delivered = await delivered_lessons(session, partner_ids)
     held = {}
     for me, (pair_id, them) in other_of.items():
-        partner = partners.get(them)
-        if partner is None or not _holds(partner):
+        partner, learner = learners.get(them), learners.get(me)
+        if partner is None or learner is None or not _holds(partner, now):
             continue
+        if learner.care_since is not None or partner.care_since is not None:
+            continue  # nothing pair-related to or about a learner who told of harm
         place = next_entry(course, delivered[them], partner.course_from)
         if place is None:
             continue  # they finished the course: nothing to wait for
-        ahead = next_days[me] - place[0]
+        ahead = next_lessons[me][0] - place[0]
         if ahead == 1 or (ahead == 0 and _paused(partner, now)):
-            held[me] = Waiting(pair_id, them, partner.first_name)
-    return held
+            since = partner.paused_since if _paused(partner, now) else None
+            held[me] = Waiting(pair_id, them, partner.first_name, learner.round, since)
+    return await _not_too_long(
+        session, held, {learner: lesson for learner, (_day, lesson) in next_lessons.items()}, now
+    )
+
+
+async def _not_too_long(
+    session: AsyncSession,
+    held: dict[int, Waiting],
+    lessons: Mapping[int, str],
+    now: datetime,
+) -> dict[int, Waiting]:
+    """Those of `held` who began waiting less than `MAX_WAIT` ago: the pair's course
+    waits a few days for a partner on pause, then the one waiting goes on alone for the
+    rest of that pause (as they were told: "or in three days at the latest")."""
+    if not held:
+        return held
+    told = (
+        await session.exec(
+            select(PairNotice).where(
+                col(PairNotice.reader_id).in_(list(held)),
+                col(PairNotice.kind) == notices.NOTICE_WAITING,
+            )
+        )
+    ).all()
+    waiting = {}
+    for learner_id, why in held.items():
+        spell = [
+            notice.due_at
+            for notice in told
+            if notice.reader_id == learner_id
+            and notice.pair_id == why.pair_id
+            and (
+                notice.due_at >= why.since
+                if why.since is not None  # this pause of the partner's, whatever the lesson
+                else (notice.lesson_id, notice.round) == (lessons[learner_id], why.round)
+            )
+        ]
+        if not spell or now - min(spell) < MAX_WAIT:
+            waiting[learner_id] = why
+    return waiting
 
 
 def _paused(learner: Learner, now: datetime) -> bool:
@@ -96,9 +144,13 @@ def _paused(learner: Learner, now: datetime) -> bool:
     )
 
 
-def _holds(partner: Learner) -> bool:
-    """A partner who is taking the course (paused or not) keeps the pair's step."""
-    return partner.status == LearnerStatus.ACTIVE and partner.onboarding_step == Step.DONE
+def _holds(partner: Learner, now: datetime) -> bool:
+    """A partner taking the course keeps the pair's step, also while they chose a pause;
+    not one whom silence paused (they went quiet: the other is not held for that)."""
+    if partner.status != LearnerStatus.ACTIVE or partner.onboarding_step != Step.DONE:
+        return False
+    silenced = partner.auto_paused_at is not None and partner.auto_paused_at == partner.paused_since
+    return not (silenced and _paused(partner, now))
 
 
 async def wait(
@@ -111,6 +163,7 @@ async def wait(
         learner_id,
         notices.NOTICE_WAITING,
         now,
+        round_=waiting.round,
         writer_id=waiting.partner_id,
         lesson_id=lesson_id,
     )
@@ -170,8 +223,8 @@ async def align(
     for each in sorted((pair.inviter_id, pair.partner_id)):  # both held, in id order
         await lock_learner(session, each)
     found = await days(session, learner_id, course)
-    if found is None:
-        return None
+    if found is None or abs(found[0] - found[1]) <= 1:
+        return None  # a stale or forged tap: already in step (or finished), nothing moves
     if choice == "ahead":
         target = max(found)
         for each, day in zip((learner_id, pair.inviter_id), found, strict=True):

@@ -288,10 +288,11 @@ class Pair(SQLModel, table=True):
 
 
 class Reveal(SQLModel, table=True):
-    """A check-in both partners answered, shown to each of them once: unique per pair and
-    lesson, so two answers landing at the same moment reveal exactly once."""
+    """A check-in both partners answered, shown to each of them once: unique per pair,
+    lesson and each one's round of the course (/restart begins a new one), so two answers
+    landing at the same moment reveal exactly once, and a lesson taken again reveals again."""
 
-    __table_args__ = (UniqueConstraint("pair_id", "lesson_id"),)
+    __table_args__ = (UniqueConstraint("pair_id", "lesson_id", "inviter_round", "partner_round"),)
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     pair_id: int = Field(
@@ -299,6 +300,12 @@ class Reveal(SQLModel, table=True):
     )
     lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
     revealed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    inviter_round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
+    partner_round: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
 
 
 class PairNotice(SQLModel, table=True):
@@ -308,11 +315,12 @@ class PairNotice(SQLModel, table=True):
     evening). Waiting keeps either from saying when the other acted, and leaves time to
     keep an answer from the partner. Held, sent and fenced like a lesson (`state`,
     `attempts`, `claimed_at`); `lesson_id` is "" for `ended`, so the unique key holds.
+    A `waiting` notice says today's lesson waits for the partner (storage/in_step.py).
     The pair may be gone (/delete) while an `ended` notice still waits: SET NULL."""
 
     __tablename__ = "pair_notice"
     __table_args__ = (
-        UniqueConstraint("reader_id", "pair_id", "kind", "lesson_id"),
+        UniqueConstraint("reader_id", "pair_id", "kind", "lesson_id", "round"),
         Index("ix_pair_notice_state_due_at", "state", "due_at"),
     )
 
@@ -330,6 +338,9 @@ class PairNotice(SQLModel, table=True):
     writer_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     kind: str = Field(sa_column=Column(String(8), nullable=False))
     lesson_id: str = Field(sa_column=Column(String(64), nullable=False))
+    # The reader's round of the course when it was scheduled: a lesson taken again after
+    # /restart has its own notices.
+    round: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
     attempts: int = Field(

@@ -65,6 +65,7 @@ async def schedule(
     kind: str,
     due_at: datetime,
     *,
+    round_: int,
     writer_id: int | None = None,
     lesson_id: str = "",
 ) -> None:
@@ -79,6 +80,7 @@ async def schedule(
             writer_id=writer_id,
             kind=kind,
             lesson_id=lesson_id,
+            round=round_,
             due_at=due_at,
             state=NoticeState.PENDING,
             attempts=0,
@@ -89,6 +91,7 @@ async def schedule(
                 col(PairNotice.pair_id),
                 col(PairNotice.kind),
                 col(PairNotice.lesson_id),
+                col(PairNotice.round),
             ]
         )
     )
@@ -101,6 +104,20 @@ async def drop_waiting(session: AsyncSession, pair_id: int) -> None:
         .where(
             col(PairNotice.pair_id) == pair_id,
             col(PairNotice.kind) == NOTICE_REVEAL,
+            col(PairNotice.state) == NoticeState.PENDING,
+        )
+        .values(state=NoticeState.DROPPED)
+    )
+
+
+async def drop_ended(session: AsyncSession, learner_ids: Sequence[int]) -> None:
+    """ "The link has ended" still waiting for these learners never comes: they are linked
+    again (a new pair), and it would read as news of the new one."""
+    await session.exec(
+        update(PairNotice)
+        .where(
+            col(PairNotice.reader_id).in_(list(learner_ids)),
+            col(PairNotice.kind) == NOTICE_ENDED,
             col(PairNotice.state) == NoticeState.PENDING,
         )
         .values(state=NoticeState.DROPPED)
@@ -174,6 +191,9 @@ async def claim_notices(
         query = query.with_for_update(skip_locked=True, of=PairNotice)
     claims = []
     for notice, reader in (await session.exec(query)).all():
+        if notice.attempts >= MAX_ATTEMPTS:  # lost this often: given up, as a failure
+            notice.state = NoticeState.FAILED
+            continue
         note = await _note(session, notice, reader)
         if note is None:
             notice.state = NoticeState.DROPPED
@@ -192,17 +212,20 @@ async def claim_notices(
 
 async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> PairNote | None:
     """What the notice shows its reader now, or None when it no longer applies."""
-    if reader.status != LearnerStatus.ACTIVE or notice.attempts >= MAX_ATTEMPTS:
+    if reader.status != LearnerStatus.ACTIVE:
         return None
     if notice.kind == NOTICE_ENDED:
-        return PairNote("ended")
+        # Linked again meanwhile (with anyone): "the link has ended" would now mislead.
+        return None if await _linked(session, reader.id) else PairNote("ended")
     pair = await session.get(Pair, notice.pair_id) if notice.pair_id is not None else None
     writer = await session.get(Learner, notice.writer_id) if notice.writer_id else None
     if pair is None or pair.ended_at is not None or writer is None:
         return None
+    if reader.care_since is not None or writer.care_since is not None:
+        return None  # nothing pair-related to or about a learner who told of harm
     if notice.kind == NOTICE_WAITING:
         return PairNote("waiting", partner_name=writer.first_name)
-    if writer.status != LearnerStatus.ACTIVE or reader.care_since is not None:
+    if writer.status != LearnerStatus.ACTIVE:
         return None
     theirs = await answer_of(session, writer, notice.lesson_id, pair.linked_at)
     mine = await answer_of(session, reader, notice.lesson_id, pair.linked_at)
@@ -217,6 +240,16 @@ async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> P
         withheld=theirs.withheld,
         voice=theirs.voice and not theirs.withheld,
     )
+
+
+async def _linked(session: AsyncSession, learner_id: int) -> bool:
+    found = await session.exec(
+        select(Pair.id).where(
+            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
+            col(Pair.ended_at).is_(None),
+        )
+    )
+    return found.first() is not None
 
 
 def _claim(

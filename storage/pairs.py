@@ -131,7 +131,8 @@ async def with_partner_week(
     for claim in wanted:
         pair = await open_pair(session, claim.learner_id)
         other = await session.get(Learner, _other(pair, claim.learner_id)) if pair else None
-        if pair is None or other is None:
+        me = await session.get(Learner, claim.learner_id)
+        if pair is None or other is None or me is None:
             continue
         rows = (
             await session.exec(
@@ -143,9 +144,13 @@ async def with_partner_week(
                     PairNotice.reader_id == claim.learner_id,
                     PairNotice.kind == NOTICE_REVEAL,
                     PairNotice.state == NoticeState.SENT,
+                    PairNotice.round == me.round,
                     col(PairNotice.lesson_id).in_(reviews[claim.lesson_id]),
                     Delivery.learner_id == other.id,
                     Delivery.round == other.round,
+                    # The answer that notice showed: given while linked, before it was sent.
+                    col(Answer.answered_at) >= pair.linked_at,
+                    col(Answer.answered_at) <= col(PairNotice.sent_at),
                     col(Answer.private).is_(False),
                     col(Answer.withheld).is_(False),
                 )
@@ -328,6 +333,7 @@ async def link(
     if used.rowcount != 1:
         return InviteCheck("used", checked.inviter)
     await revoke_invites(session, learner_id, now)  # one partner: their own invite goes
+    await notices.drop_ended(session, [learner_id, invite.inviter_id])
     session.add(Pair(inviter_id=invite.inviter_id, partner_id=learner_id, linked_at=now))
     return checked
 
@@ -356,6 +362,7 @@ async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partn
         other.id,
         NOTICE_ENDED,
         ended_at(now, other.timezone, other.daily_time, other.checkin_time),
+        round_=other.round,
     )
     return Partner(other.id, other.first_name, other.language)
 
@@ -387,16 +394,26 @@ async def reveal(
     # shown, and nothing is recorded that could say when it was given.
     if theirs is None or theirs.private:
         return sharing
+    inviter, partner = (me, them) if pair.inviter_id == me.id else (them, me)
     try:
         async with session.begin_nested():
-            session.add(Reveal(pair_id=pair.id, lesson_id=lesson_id, revealed_at=now))
+            session.add(
+                Reveal(
+                    pair_id=pair.id,
+                    lesson_id=lesson_id,
+                    revealed_at=now,
+                    inviter_round=inviter.round,
+                    partner_round=partner.round,
+                )
+            )
             for reader, writer in ((me, them), (them, me)):
                 await notices.schedule(
                     session,
                     pair.id,
                     reader.id,
                     NOTICE_REVEAL,
-                    reveal_at(now, reader.timezone, reader.checkin_time),
+                    reveal_at(now, reader.timezone, reader.checkin_time, answered_now=reader is me),
+                    round_=reader.round,
                     writer_id=writer.id,
                     lesson_id=lesson_id,
                 )
@@ -420,21 +437,20 @@ async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> 
     if found is None:
         return "unknown"
     answer, delivery = found
-    shown = (
-        await session.exec(
-            select(func.count())
-            .select_from(PairNotice)
-            .where(
-                PairNotice.writer_id == learner_id,
-                PairNotice.kind == NOTICE_REVEAL,
-                PairNotice.lesson_id == delivery.lesson_id,
-                PairNotice.state == NoticeState.SENT,
-                col(PairNotice.sent_at) >= answer.answered_at,
-            )
-        )
-    ).one()
-    if shown:
-        return "shown"
+    # The notices that would show it, held (PostgreSQL): a claim taking them this moment
+    # finishes first, or skips them until this is decided.
+    query = select(PairNotice).where(
+        PairNotice.writer_id == learner_id,
+        PairNotice.kind == NOTICE_REVEAL,
+        PairNotice.lesson_id == delivery.lesson_id,
+    )
+    if is_postgres(session):
+        query = query.with_for_update()
+    for notice in (await session.exec(query)).all():
+        # Sent, or being sent (its words were read when it was claimed): too late.
+        taken = notice.claimed_at is not None and notice.claimed_at >= answer.answered_at
+        if notice.state in (NoticeState.SENDING, NoticeState.SENT) and taken:
+            return "shown"
     answer.withheld = True
     return "kept"
 

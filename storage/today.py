@@ -68,7 +68,8 @@ async def deliver_today(
     )
     if plan is None:
         return TodayOutcome("finished")
-    waiting = (await held_back(session, {learner.id: plan.day}, course, now)).get(learner.id)
+    lessons = {learner.id: (plan.day, plan.entry.lesson_id)}
+    waiting = (await held_back(session, lessons, course, now)).get(learner.id)
     if waiting is not None:  # a day ahead of their partner: it waits, as in the tick
         return TodayOutcome("waiting", waiting_for=waiting.partner_name)
     if view(learner).is_paused(now):

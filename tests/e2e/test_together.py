@@ -279,7 +279,7 @@ async def test_a_pair_far_apart_chooses_a_day_then_moves_in_step_and_a_pause_hol
     await bridges.onboard(sam, zone="America/New_York", time="07:00", first_now=False)
     await bridges.say(sam, f"/together {code}")
     await bridges.press(sam, "🤝 Link with Alex")
-    assert "Alex is on day 4 of the course, and you're on day 1" in sam.last.text
+    assert "Days of the course done so far: Alex 3, you 0." in sam.last.text
     assert sam.last.button_labels() == ["Together from day 4", "Both from day 1"]
     await bridges.press(sam, "Together from day 4")
     assert "You and Alex go on together from day 4" in sam.last.text
@@ -291,8 +291,9 @@ async def test_a_pair_far_apart_chooses_a_day_then_moves_in_step_and_a_pause_hol
     seen = len(alex.inbox)
     await bridges.next_day_at(datetime(2026, 3, 7, 7, 0, tzinfo=UTC))  # the pair's day 5 waits
     assert [m.text for m in alex.inbox[seen:]] == [
-        "🤝 Today's lesson waits for Sam, so that you two go on together. It comes at your"
-        " usual time once Sam is there too. /together off goes on alone."
+        "🤝 Your next lesson waits for Sam, so that you two go on together. It comes at your"
+        " usual time once Sam has caught up, or in three days at the latest. To go on alone,"
+        " send /together off."
     ]
     await bridges.say(alex, "/today")
     assert "waits for Sam" in alex.last.text
@@ -375,3 +376,15 @@ async def test_an_invite_opened_by_someone_who_had_blocked_the_bot_links(
     await bridges.say(kim, f"/together {code}")  # writing again unblocks, as in Telegram
     await bridges.press(kim, "🤝 Link with Alex")
     assert "You and Alex are taking Bridges together now" in kim.last.text
+
+
+async def test_a_keep_button_tapped_after_the_link_ended_says_so(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox, sam_language="nl")
+    await bridges.next_day_at(DAY2)
+    await bridges.press(sam, "Nog niet")
+    assert sam.last.button_labels() == ["🔒 Houd dit voor Alex verborgen"]
+    await bridges.say(alex, "/together off")
+    await bridges.press(sam, "🔒 Houd dit voor Alex verborgen")  # stale now
+    assert sam.last.text == "De koppeling is beëindigd, dus er wordt niets meer gedeeld."

@@ -121,3 +121,70 @@ async def test_the_invited_one_chooses_where_a_pair_far_apart_goes_on_from(
     assert await repo.pair_days(3, COURSE) == (1, 1)
     await phones.run(now + timedelta(days=2), 24, zones)
     assert phones.days(1)[-1] == "day-1" and phones.days(3) == ["day-1"]
+
+
+async def test_a_partner_whom_silence_paused_or_in_care_holds_nobody(
+    repo: Repo, clock: SettableClock
+):
+    zones = {1: "Europe/Amsterdam", 2: "Europe/Amsterdam"}
+    await _pair(repo, START - timedelta(hours=1), zones)
+    phones = Phones(repo)
+    # Sam never answers: after two lessons silence pauses Sam (auto-pause), which must
+    # not stop Alex, who answers nothing here either but is not paused by it below.
+    for hour in range(24 * 4):
+        now = START + timedelta(hours=hour)
+        for claim in await repo.claim_due(now, COURSE, auto_pause_after=2):
+            phones._see(claim, zones)
+            assert await record_sent(repo, claim, now=now, message_id=hour + 1)
+            if claim.kind == ClaimKind.LESSON and claim.learner_id == 1:
+                await repo.record_answer(1, claim.delivery_id, "x", now, accepts=lambda *_: True)
+    assert len(phones.days(2)) == 2 and len(phones.days(1)) == 4  # Alex went on
+    assert 1 not in phones.notes  # and was never told to wait
+    await repo.note_care(1, START + timedelta(days=4))  # Alex told Bridges of harm
+    await repo.resume(2, START + timedelta(days=4))
+    await repo.pause(2, START + timedelta(days=4, hours=1))
+    await phones.run(START + timedelta(days=4, hours=1), 24 * 2, zones)
+    assert len(phones.days(1)) == 6 and 1 not in phones.notes  # no hold, no line in care
+
+
+async def test_a_pause_holds_at_most_three_days_then_the_one_waiting_goes_on(
+    repo: Repo, clock: SettableClock
+):
+    zones = {1: "Europe/Amsterdam", 2: "Europe/Amsterdam"}
+    await _pair(repo, START - timedelta(hours=1), zones)
+    phones = Phones(repo)
+    await phones.run(START, 24, zones)
+    await repo.pause(2, START + timedelta(days=1))  # Sam pauses with no end
+    await phones.run(START + timedelta(days=1), 24 * 6, zones)
+    assert phones.notes[1] == ["waiting"]
+    # Held on days 2, 3 and 4 (three days), then day 2 comes and the course goes on.
+    assert phones.days(1) == ["day-1", "day-2", "day-3", "day-4"]
+    assert phones.days(2) == ["day-1"]
+
+
+async def test_a_stale_choice_changes_nothing_and_restart_counts_from_the_joined_day(
+    repo: Repo, clock: SettableClock
+):
+    short = COURSE[:6]
+    zones = {1: "Europe/Amsterdam", 2: "Europe/Amsterdam"}
+    await make_learner(repo, START, learner_id=1, first_name="Alex")
+    phones = Phones(repo)
+    for hour in range(24 * 3):
+        now = START + timedelta(hours=hour)
+        for claim in await repo.claim_due(now, short, auto_pause_after=QUIET):
+            assert await record_sent(repo, claim, now=now, message_id=hour + 1)
+    now = START + timedelta(days=3)
+    await make_learner(repo, now, learner_id=2, first_name="Sam")
+    code = await repo.create_invite(1, now)
+    assert (await repo.link(2, code, now)).status == "ok"
+    assert await repo.align(2, "ahead", short) == 4
+    assert await repo.align(2, "start", short) is None  # in step now: a stale tap is nothing
+    assert await repo.pair_days(2, short) == (4, 4)
+    for hour in range(24 * 4):
+        at = now + timedelta(hours=hour)
+        for claim in await repo.claim_due(at, short, auto_pause_after=QUIET):
+            phones._see(claim, zones)
+            assert await record_sent(repo, claim, now=at, message_id=hour + 1)
+    assert phones.days(2) == ["day-4", "day-5", "day-6"]  # the course's last three days
+    later = now + timedelta(days=4)
+    assert await repo.restart(2, later, len(short)) == "restarted"  # finished from day 4

@@ -138,13 +138,14 @@ async def test_the_reveal_is_once_in_each_evening_and_only_for_answers_given_whi
     assert sharing.partner.first_name == "Alex" and sharing.delivery_id == delivery[2]
     again = await repo.reveal(1, lesson, now)
     assert again is not None and not again.scheduled  # once per pair and lesson
-    # Alex is told Kim ended the link at their next moment (tonight), nothing more; the
-    # two answers wait for each reader's evening (20:00 in Amsterdam, 19:00 UTC).
+    # The two answers wait for each reader's evening (20:00 in Amsterdam, 19:00 UTC).
+    # Kim's "the link has ended" is not sent: Alex linked with Sam meanwhile, and it
+    # would read as news of Sam.
     assert await _notes(repo, now + timedelta(minutes=30)) == {}
     evening = DAY1.replace(hour=19)
     shown = await _notes(repo, evening)
     assert shown == {
-        1: [PairNote("ended"), PairNote("reveal", partner_name="Sam", value="sent")],
+        1: [PairNote("reveal", partner_name="Sam", value="sent")],
         2: [PairNote("reveal", partner_name="Alex", value="not-yet")],
     }
     assert await _notes(repo, evening + timedelta(hours=1)) == {}  # once
@@ -166,14 +167,14 @@ async def test_a_kept_answer_shows_only_that_it_was_given_and_not_after_it_was_s
     delivery, lesson = await _day_one(repo, clock)
     code = await repo.create_invite(1, DAY1)
     assert (await repo.link(2, code, DAY1)).status == "ok"
-    now = DAY1 + timedelta(hours=12)  # 20:00 in Amsterdam: the evening has begun
+    now = DAY1 + timedelta(hours=11, minutes=55)  # 19:55 in Amsterdam, just before evening
     await repo.record_answer(1, delivery[1], "not-yet", now, accepts=_accept_all)
     await repo.record_answer(2, delivery[2], "sent", now, accepts=_accept_all)
     assert (await repo.reveal(2, lesson, now)) is not None
     assert await repo.withhold(1, delivery[2]) == "unknown"  # not Alex's own: forged
     assert await repo.withhold(1, delivery[3]) == "unknown"  # no answer there
     assert await repo.withhold(1, delivery[1]) == "kept"
-    # After the evening began, a few minutes are left to keep it, then it is shown.
+    # The evening has begun, but a few minutes are left to keep it; then it is shown.
     assert await _notes(repo, now + timedelta(minutes=5)) == {}
     shown = await _notes(repo, now + timedelta(minutes=10))
     assert shown == {
@@ -339,3 +340,68 @@ async def test_a_review_carries_only_the_partners_answers_both_saw(
     assert (review[1].partner_name, dict(review[1].partner_recalls)) == ("Sam", {"empathy-1": "4"})
     assert dict(review[2].partner_recalls) == {"empathy-1": "4", "empathy-2": "yes"}
     assert not review[3].partner_recalls and not review[3].together
+
+
+async def test_an_answer_after_the_readers_evening_waits_for_their_next_evening(
+    repo: Repo, clock: SettableClock
+):
+    """Shown minutes after Sam answered, it would say when Sam answered."""
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    await repo.record_answer(1, delivery[1], "sent", DAY1, accepts=_accept_all)
+    late = DAY1 + timedelta(hours=14)  # 22:00 in Amsterdam: both evenings are over
+    await repo.record_answer(2, delivery[2], "not-yet", late, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, late)) is not None
+    # Sam, who just answered, sees Alex's at once (after the few minutes to keep it);
+    # Alex sees Sam's in their next evening, like any other day.
+    assert await _notes(repo, late + timedelta(minutes=10)) == {
+        2: [PairNote("reveal", partner_name="Alex", value="sent")]
+    }
+    assert await _notes(repo, DAY1 + timedelta(days=1, hours=11)) == {}
+    assert await _notes(repo, DAY1 + timedelta(days=1, hours=12)) == {
+        1: [PairNote("reveal", partner_name="Sam", value="not-yet")]
+    }
+
+
+async def test_keeping_an_answer_whose_reveal_is_being_sent_is_too_late(
+    repo: Repo, clock: SettableClock
+):
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    for learner in (1, 2):
+        await repo.record_answer(learner, delivery[learner], "sent", DAY1, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, DAY1)) is not None
+    held = await repo.claim_due(DAY1.replace(hour=19), COURSE)  # the words are read now
+    assert len([c for c in held if c.kind == ClaimKind.PAIR_NOTE]) == 2
+    assert await repo.withhold(1, delivery[1]) == "shown"  # on its way: not "kept"
+
+
+async def test_a_lesson_taken_again_after_restart_reveals_again(repo: Repo, clock: SettableClock):
+    await _three(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    lesson_days = len(COURSE)
+    for round_ in (1, 2):
+        for day in range(lesson_days):
+            morning = DAY1 + timedelta(days=day + (round_ - 1) * (lesson_days + 1))
+            for claim in await repo.claim_due(morning, COURSE, auto_pause_after=100):
+                await record_sent(repo, claim, now=morning, message_id=day + 1)
+                first = claim.kind == ClaimKind.LESSON and claim.lesson_id == "opening-1"
+                if first and claim.learner_id in (1, 2):
+                    await repo.record_answer(
+                        claim.learner_id,
+                        claim.delivery_id,
+                        f"r{round_}",
+                        morning,
+                        accepts=_accept_all,
+                    )
+                    await repo.reveal(claim.learner_id, claim.lesson_id, morning)
+            shown = await _notes(repo, morning.replace(hour=19))
+            if day == 0:
+                assert shown[1] == [PairNote("reveal", partner_name="Sam", value=f"r{round_}")]
+        if round_ == 1:
+            restart_at = DAY1 + timedelta(days=lesson_days)
+            for learner in (1, 2):
+                assert await repo.restart(learner, restart_at, lesson_days) == "restarted"

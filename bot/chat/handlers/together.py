@@ -156,7 +156,7 @@ async def button(
     )
     days = await svc.repo.pair_days(learner.id, svc.delivery.outline)
     if days is not None and abs(days[0] - days[1]) > 1:  # a day apart steps by itself
-        mine, theirs = days
+        mine, theirs = (day - 1 for day in days)  # days done so far
         keyboard = keyboards.together_align(learner.language, max(days))
         text = say(
             learner.language, "together-align", name=inviter.first_name, mine=mine, theirs=theirs
@@ -215,11 +215,14 @@ async def keep_button(
     query = update.callback_query
     assert query is not None
     await query.answer()
-    status = await context.services.repo.withhold(learner.id, int(data.args[0]))
     await clear_buttons(update)
     partner = await context.services.repo.partner(learner.id)
-    name = partner.first_name if partner is not None else ""
-    await reply(update, say(learner.language, f"together-keep-{status}", name=name))
+    if partner is None:  # the link ended since: there is nobody to keep it from
+        await reply(update, say(learner.language, "together-keep-unlinked"))
+        return
+    status = await context.services.repo.withhold(learner.id, int(data.args[0]))
+    text = f"together-keep-{status}"
+    await reply(update, say(learner.language, text, name=partner.first_name))
 
 
 async def tell(context: Context, learner_id: int, html: str) -> None:

@@ -1,4 +1,4 @@
-"""pair_notice, answer.withheld, learner.course_from: taking the course in step
+"""pair_notice, answer.withheld, learner.course_from, reveal rounds: in step
 
 A reveal (the other's answer) waits for the reader's evening and "the link has
 ended" for their next lesson or evening, so neither says when the other acted;
@@ -7,7 +7,8 @@ learner kept from their partner ("keep this from Sam"): the partner is shown onl
 that it was answered. `learner.course_from` is the day a round starts at: a
 learner who joins a partner further along skips the days before it. Existing
 answers are not withheld, every learner starts at day 1, reveals already shown
-stay in `reveal`, and nothing waits.
+stay in `reveal` (round 1 of each, now part of its key, so a lesson taken again
+after /restart reveals again), and nothing waits.
 
 Revision ID: 0010
 Revises: 0009
@@ -38,6 +39,7 @@ def upgrade() -> None:
         sa.Column("writer_id", sa.BigInteger(), nullable=True),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("lesson_id", sa.String(length=64), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("due_at", UTC_TIME, nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
@@ -58,7 +60,8 @@ def upgrade() -> None:
             "pair_id",
             "kind",
             "lesson_id",
-            name=op.f("uq_pair_notice_reader_id_pair_id_kind_lesson_id"),
+            "round",
+            name=op.f("uq_pair_notice_reader_id_pair_id_kind_lesson_id_round"),
         ),
     )
     op.create_index(op.f("ix_pair_notice_pair_id"), "pair_notice", ["pair_id"], unique=False)
@@ -71,9 +74,27 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("course_from", sa.Integer(), nullable=False, server_default=sa.text("1"))
         )
+    # A lesson taken again after /restart reveals again: each one's round is in the key.
+    with op.batch_alter_table("reveal", schema=None) as batch_op:
+        for column in ("inviter_round", "partner_round"):
+            batch_op.add_column(
+                sa.Column(column, sa.Integer(), nullable=False, server_default=sa.text("1"))
+            )
+        batch_op.drop_constraint("uq_reveal_pair_id_lesson_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_reveal_pair_id_lesson_id_inviter_round_partner_round",
+            ["pair_id", "lesson_id", "inviter_round", "partner_round"],
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reveal", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            "uq_reveal_pair_id_lesson_id_inviter_round_partner_round", type_="unique"
+        )
+        batch_op.create_unique_constraint("uq_reveal_pair_id_lesson_id", ["pair_id", "lesson_id"])
+        batch_op.drop_column("partner_round")
+        batch_op.drop_column("inviter_round")
     with op.batch_alter_table("learner", schema=None) as batch_op:
         batch_op.drop_column("course_from")
     with op.batch_alter_table("answer", schema=None) as batch_op:
