@@ -24,9 +24,9 @@ def reveal_at(
     now: datetime, zone: str | None, checkin_time: str | None, *, answered_now: bool
 ) -> datetime:
     """When the reader is shown the partner's answer, both having answered by `now`:
-    their evening today, at least `KEEP_GRACE` from now. Once that evening is over, a
-    reader who just answered (`answered_now`) sees it after the grace; one whose partner
-    just answered, the next evening."""
+    their evening today. A reader who just answered (`answered_now`) sees it no sooner
+    than `KEEP_GRACE` from now, even after their evening; one whose partner just answered
+    sees it tonight only if tonight is at least `KEEP_GRACE` away, else the next evening."""
     soon = now + KEEP_GRACE
     if zone is None:
         return soon
@@ -34,9 +34,12 @@ def reveal_at(
         evening = parse_daily_time(checkin_time or DEFAULT_CHECKIN_TIME)
         today = local_date(now, zone)
         tonight = occurrence_on(today, evening, zone)
-        if tonight > now or answered_now:
+        if answered_now:
             return max(tonight, soon)
-        return max(occurrence_on(today + timedelta(days=1), evening, zone), soon)
+        if tonight >= soon:
+            return tonight
+        # Tonight is over or only minutes away: shown then, it would say when they answered.
+        return occurrence_on(today + timedelta(days=1), evening, zone)
     except (ValueError, LookupError):
         return soon
 

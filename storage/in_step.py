@@ -128,9 +128,9 @@ async def _not_too_long(
             if notice.reader_id == learner_id
             and notice.pair_id == why.pair_id
             and (
-                notice.due_at >= why.since
-                if why.since is not None  # this pause of the partner's, whatever the lesson
-                else (notice.lesson_id, notice.round) == (lessons[learner_id], why.round)
+                (notice.lesson_id, notice.round) == (lessons[learner_id], why.round)
+                # this pause of the partner's, whatever the lesson
+                or (why.since is not None and notice.due_at >= why.since)
             )
         ]
         if not spell or now - min(spell) < MAX_WAIT:
@@ -154,9 +154,16 @@ def _holds(partner: Learner, now: datetime) -> bool:
 
 
 async def wait(
-    session: AsyncSession, learner_id: int, waiting: Waiting, lesson_id: str, now: datetime
+    session: AsyncSession,
+    learner_id: int,
+    waiting: Waiting,
+    lesson_id: str,
+    now: datetime,
+    *,
+    told: bool = False,
 ) -> None:
-    """Tell the learner, once for this lesson, that it waits for their partner."""
+    """Tell the learner, once for this lesson, that it waits for their partner (`told`:
+    a reply just did)."""
     await notices.schedule(
         session,
         waiting.pair_id,
@@ -166,6 +173,7 @@ async def wait(
         round_=waiting.round,
         writer_id=waiting.partner_id,
         lesson_id=lesson_id,
+        told=told,
     )
 
 
@@ -209,32 +217,62 @@ async def align(
     choice: AlignChoice,
     course: Sequence[CourseEntry],
 ) -> int | None:
-    """Put the pair in step, as the invited learner chose: `ahead`, the one behind joins
+    """Put a pair far apart in step, as the learner chose: `ahead`, the one behind joins
     the other's day (the days before it are skipped); `start`, both begin again at day 1
-    (a new round for whoever is past it, every answer kept). The day both go on from,
-    or None (not linked, not the invited one, or a course finished)."""
+    (a new round for whoever is past it, every answer kept). Only the invited learner may
+    choose for both, as the invite told its author; either may bring only themself up to
+    the other (`ahead` by the one behind, asked after a pause). The day both go on from,
+    or None (not linked, not theirs to choose, in step already, or a course finished)."""
     pair = (
         await session.exec(
-            select(Pair).where(col(Pair.partner_id) == learner_id, col(Pair.ended_at).is_(None))
+            select(Pair).where(
+                or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
+                col(Pair.ended_at).is_(None),
+            )
         )
     ).first()
     if pair is None:
         return None
-    for each in sorted((pair.inviter_id, pair.partner_id)):  # both held, in id order
+    other = pair.inviter_id if pair.partner_id == learner_id else pair.partner_id
+    for each in sorted((learner_id, other)):  # both held, in id order
         await lock_learner(session, each)
     found = await days(session, learner_id, course)
     if found is None or abs(found[0] - found[1]) <= 1:
         return None  # a stale or forged tap: already in step (or finished), nothing moves
-    if choice == "ahead":
+    invited = pair.partner_id == learner_id
+    if choice == "ahead" and (invited or found[0] < found[1]):
         target = max(found)
-        for each, day in zip((learner_id, pair.inviter_id), found, strict=True):
+        for each, day in zip((learner_id, other), found, strict=True):
             learner = await session.get(Learner, each)
             if learner is not None and day < target:
                 learner.course_from = learner.next_lesson = target
         return target
-    for each, day in zip((learner_id, pair.inviter_id), found, strict=True):
+    if choice != "start" or not invited:
+        return None
+    for each, day in zip((learner_id, other), found, strict=True):
         learner = await session.get(Learner, each)
         if learner is not None and day > 1:  # past day 1: a new round, answers kept
             learner.round += 1
             learner.course_from = learner.next_lesson = 1
     return 1
+
+
+async def waiting_told(session: AsyncSession, learner: Learner, lesson_id: str) -> str | None:
+    """The partner the learner was told this lesson waits for, if they were: /today then
+    says the same until the tick, at the learner's own time, decides again, rather than
+    check now and show the moment the partner came back."""
+    found = (
+        await session.exec(
+            select(PairNotice.id, Learner.first_name)
+            .join(Learner, col(Learner.id) == PairNotice.writer_id)
+            .join(Pair, col(Pair.id) == PairNotice.pair_id)
+            .where(
+                col(Pair.ended_at).is_(None),  # not from a link that has ended
+                PairNotice.reader_id == learner.id,
+                PairNotice.kind == notices.NOTICE_WAITING,
+                PairNotice.lesson_id == lesson_id,
+                PairNotice.round == learner.round,
+            )
+        )
+    ).first()
+    return None if found is None else found[1]

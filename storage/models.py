@@ -348,6 +348,9 @@ class PairNotice(SQLModel, table=True):
     )
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # A reveal's words as it showed them (None when kept from the reader): the reader's
+    # /export says what they were shown, not the answer as it reads now.
+    shown: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SendBudgetSlot(SQLModel, table=True):

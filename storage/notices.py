@@ -68,9 +68,11 @@ async def schedule(
     round_: int,
     writer_id: int | None = None,
     lesson_id: str = "",
+    told: bool = False,
 ) -> None:
     """A notice to the reader, waiting until `due_at` (storage/pairs.py and in_step.py
-    decide when); once per reader, pair, kind and lesson, however often it is asked for."""
+    decide when); once per reader, pair, kind and lesson, however often it is asked for.
+    `told`: the reader was just told in a reply (/today), so it is recorded as sent."""
     insert = postgres_insert if is_postgres(session) else sqlite_insert
     await session.exec(
         insert(PairNotice)
@@ -82,7 +84,8 @@ async def schedule(
             lesson_id=lesson_id,
             round=round_,
             due_at=due_at,
-            state=NoticeState.PENDING,
+            state=NoticeState.SENT if told else NoticeState.PENDING,
+            sent_at=due_at if told else None,
             attempts=0,
         )
         .on_conflict_do_nothing(
@@ -98,13 +101,15 @@ async def schedule(
 
 
 async def drop_waiting(session: AsyncSession, pair_id: int) -> None:
-    """The pair's answers still waiting to be shown never are (the link ended)."""
+    """The pair's answers still waiting to be shown never are (the link ended). One being
+    sent this very moment is dropped too, so a lost send of it never goes again (its
+    claim, committed before the link ended, may still arrive: that much is in flight)."""
     await session.exec(
         update(PairNotice)
         .where(
             col(PairNotice.pair_id) == pair_id,
             col(PairNotice.kind) == NOTICE_REVEAL,
-            col(PairNotice.state) == NoticeState.PENDING,
+            col(PairNotice.state).in_([NoticeState.PENDING, NoticeState.SENDING]),
         )
         .values(state=NoticeState.DROPPED)
     )
@@ -204,6 +209,8 @@ async def claim_notices(
             notice.attempts + 1,
             now,
         )
+        if note.kind == "reveal":  # the words as shown, for the reader's own export
+            notice.shown = None if note.withheld or note.voice else note.value
         if lost:
             log.warning("pair notice %s sent again after an expired lease", notice.id)
         claims.append(_claim(notice, reader, note, now, resend=lost))

@@ -434,8 +434,9 @@ async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> 
             .where(Answer.delivery_id == delivery_id, Answer.learner_id == learner_id)
         )
     ).first()
-    if found is None:
-        return "unknown"
+    pair = await open_pair(session, learner_id)
+    if found is None or pair is None or found[0].answered_at < pair.linked_at:
+        return "unknown"  # or a button from an earlier link: nobody now could see it
     answer, delivery = found
     # The notices that would show it, held (PostgreSQL): a claim taking them this moment
     # finishes first, or skips them until this is decided.
@@ -457,30 +458,47 @@ async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> 
 
 async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object]:
     """The learner's links and what was shown across them (/export): each pair with the
-    other's first name and its times, and each check-in both answered: what the learner
-    shared (or that they kept it to themself) and what they were shown of the other's
-    answer, once it reached them. Gone with the other's /delete, as everything of theirs."""
+    other's first name and its times, and each check-in whose answers reached this
+    learner: what they shared (or that they kept it to themself) and the words they were
+    shown, as shown then. Gone with the other's /delete, as everything of theirs."""
+    me = await session.get(Learner, learner_id)
     pairs = (
         await session.exec(select(Pair).where(of_learner(learner_id)).order_by(col(Pair.id)))
     ).all()
     links = []
     for pair in pairs:
-        other = _other(pair, learner_id)
-        them = await _partner(session, other)
-        reveals = (
+        them = await _partner(session, _other(pair, learner_id))
+        received = (
             await session.exec(
-                select(Reveal).where(Reveal.pair_id == pair.id).order_by(col(Reveal.id))
+                select(PairNotice)
+                .where(
+                    PairNotice.pair_id == pair.id,
+                    PairNotice.reader_id == learner_id,
+                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.state == NoticeState.SENT,
+                )
+                .order_by(col(PairNotice.id))
             )
         ).all()
+        exchanged = []
+        for notice in received:
+            mine = await answer_of(session, me, notice.lesson_id, pair.linked_at) if me else None
+            exchanged.append(
+                {
+                    "lesson_id": notice.lesson_id,
+                    "shown_on": notice.sent_at.date().isoformat() if notice.sent_at else None,
+                    "i_shared": None if mine is None or mine.withheld else mine.value,
+                    "kept_to_myself": bool(mine and mine.withheld),
+                    "i_was_shown": notice.shown,
+                }
+            )
         links.append(
             {
                 "with": them.first_name if them else None,
                 "invited_by_me": pair.inviter_id == learner_id,
                 "linked_at": pair.linked_at.isoformat(),
                 "ended_at": pair.ended_at.isoformat() if pair.ended_at else None,
-                "answers_shown_to_each_other": [
-                    await _exchanged(session, pair, learner_id, row) for row in reveals
-                ],
+                "answers_shown_to_each_other": exchanged,
             }
         )
     invites = (
@@ -491,79 +509,53 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
     return {"links": links, "invites_made": int(invites)}
 
 
-async def _exchanged(
-    session: AsyncSession, pair: Pair, learner_id: int, reveal: Reveal
-) -> dict[str, object]:
-    """One check-in both answered, as the learner's export tells it."""
-    me = await session.get(Learner, learner_id)
-    them = await session.get(Learner, _other(pair, learner_id))
-    mine = await answer_of(session, me, reveal.lesson_id, pair.linked_at) if me else None
-    theirs = await answer_of(session, them, reveal.lesson_id, pair.linked_at) if them else None
-    reached = (
-        await session.exec(
-            select(func.count())
-            .select_from(PairNotice)
-            .where(
-                PairNotice.pair_id == pair.id,
-                PairNotice.reader_id == learner_id,
-                PairNotice.kind == NOTICE_REVEAL,
-                PairNotice.lesson_id == reveal.lesson_id,
-                PairNotice.state == NoticeState.SENT,
-            )
-        )
-    ).one()
-    shown = bool(reached) and theirs is not None and not (theirs.private or theirs.withheld)
-    return {
-        "lesson_id": reveal.lesson_id,
-        "both_answered_on": reveal.revealed_at.date().isoformat(),
-        "i_shared": None if mine is None or mine.withheld else mine.value,
-        "kept_to_myself": bool(mine and mine.withheld),
-        "i_was_shown": theirs.value if shown and theirs is not None else None,
-    }
-
-
 async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner, int] | None:
     """The learner's partner and their shared streak: the check-ins in a row, newest
-    first, that both answered while linked, among the lessons both were sent (the newest
-    one still open does not break it). Freezes stay personal: none apply here."""
+    first, whose answers the two were shown of each other (so it moves only when the
+    reveal reaches this learner, never when the partner answers), among the lessons
+    both were sent; the newest, still open, does not break it. Freezes stay personal.
+    None for a pair in which either learner is in care: nothing is shown there."""
     pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = _other(pair, learner_id)
-    them = await _partner(session, other)
-    if them is None:
+    me = await session.get(Learner, learner_id)
+    them = await session.get(Learner, _other(pair, learner_id))
+    if me is None or them is None or me.care_since is not None or them.care_since is not None:
         return None
-    mine = await _lessons(session, learner_id, pair.linked_at)
-    theirs = await _lessons(session, other, pair.linked_at)
-    both = sorted(set(mine) & set(theirs), key=lambda lesson: mine[lesson][0], reverse=True)
+    mine = await _lessons(session, me)
+    theirs = await _lessons(session, them)
+    shown = set(
+        (
+            await session.exec(
+                select(col(PairNotice.lesson_id)).where(
+                    PairNotice.pair_id == pair.id,
+                    PairNotice.reader_id == learner_id,
+                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.state == NoticeState.SENT,
+                    PairNotice.round == me.round,
+                )
+            )
+        ).all()
+    )
+    both = sorted(set(mine) & set(theirs), key=lambda lesson: mine[lesson], reverse=True)
     streak = 0
     for index, lesson_id in enumerate(both):
-        if mine[lesson_id][1] and theirs[lesson_id][1]:
+        if lesson_id in shown:
             streak += 1
         elif index > 0:
             break
-    return them, streak
+    return Partner(them.id, them.first_name, them.language), streak
 
 
-async def _lessons(
-    session: AsyncSession, learner_id: int, since: datetime
-) -> dict[str, tuple[int, bool]]:
-    """lesson id -> (course day, answered while linked) of the lessons sent this round."""
-    learner = await session.get(Learner, learner_id)
-    if learner is None:
-        return {}
+async def _lessons(session: AsyncSession, learner: Learner) -> dict[str, int]:
+    """lesson id -> course day of the lessons sent to the learner this round."""
     rows = (
         await session.exec(
-            select(col(Delivery.lesson_id), col(Delivery.lesson_day), col(Answer.answered_at))
-            .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
-            .where(
-                Delivery.learner_id == learner_id,
+            select(col(Delivery.lesson_id), col(Delivery.lesson_day)).where(
+                Delivery.learner_id == learner.id,
                 Delivery.round == learner.round,
                 Delivery.state == DeliveryState.SENT,
             )
         )
     ).all()
-    return {
-        lesson_id: (day, answered_at is not None and answered_at >= since)
-        for lesson_id, day, answered_at in rows
-    }
+    return dict(rows)

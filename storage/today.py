@@ -22,7 +22,7 @@ from storage.claim import insert_lessons, lesson_claim, plan_lesson
 from storage.claimed import stored_claim
 from storage.delivered import delivered_lessons
 from storage.due import Due
-from storage.in_step import held_back
+from storage.in_step import held_back, wait, waiting_told
 from storage.pairs import with_together
 from storage.recalls import with_recalls
 from storage.schedule import latest_delivery, lock_learner, reschedule
@@ -68,9 +68,13 @@ async def deliver_today(
     )
     if plan is None:
         return TodayOutcome("finished")
+    told = await waiting_told(session, learner, plan.entry.lesson_id)
+    if told is not None:  # told that it waits: so it does, until the tick decides again
+        return TodayOutcome("waiting", waiting_for=told)
     lessons = {learner.id: (plan.day, plan.entry.lesson_id)}
     waiting = (await held_back(session, lessons, course, now)).get(learner.id)
     if waiting is not None:  # a day ahead of their partner: it waits, as in the tick
+        await wait(session, learner.id, waiting, plan.entry.lesson_id, now, told=True)
         return TodayOutcome("waiting", waiting_for=waiting.partner_name)
     if view(learner).is_paused(now):
         # Paused, nothing is due this evening: the check-in travels with the lesson

@@ -30,7 +30,7 @@ CHECKIN_TIME = "r"  # the evening check-in's time: r:<HHMM|off>
 PAIR_LINK = "pl"  # "Link with Sam" under an invite: pl:<code> (checked again on the tap)
 PAIR_NOT_NOW = "pn"
 PAIR_KEEP = "pk"  # "Keep this from Sam" after an answer: pk:<delivery id>
-PAIR_ALIGN = "pa"  # where a new pair goes on from: pa:<ahead|start> (checked on the tap)
+PAIR_ALIGN = "pa"  # where a pair goes on from: pa:<ahead|start|stay> (checked on the tap)
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,6 @@ def parse(data: str | None) -> Callback | None:
         return None
     if action in (ANSWER, SNOOZE, PAIR_KEEP) and not _DELIVERY_ID.fullmatch(args[0]):
         return None
-    if action == PAIR_ALIGN and args[0] not in ("ahead", "start"):
+    if action == PAIR_ALIGN and args[0] not in ("ahead", "start", "stay"):
         return None
     return Callback(action, args)

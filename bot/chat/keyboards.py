@@ -130,8 +130,9 @@ def together_keep(language: str, name: str, delivery_id: int) -> InlineKeyboardM
     )
 
 
-def together_align(language: str, day: int) -> InlineKeyboardMarkup:
-    """Where a new pair goes on from: the day of the one further along, or day 1."""
+def together_align(language: str, day: int, *, other: str = "start") -> InlineKeyboardMarkup:
+    """Where a pair far apart goes on from: the day of the one further along, or (`other`)
+    both from day 1 (asked at the link) or each from where they are (after a pause)."""
     get = texts().get
     return InlineKeyboardMarkup(
         [
@@ -143,8 +144,8 @@ def together_align(language: str, day: int) -> InlineKeyboardMarkup:
             ],
             [
                 InlineKeyboardButton(
-                    get(language, "button-together-start"),
-                    callback_data=callbacks.pack(callbacks.PAIR_ALIGN, "start"),
+                    get(language, f"button-together-{other}"),
+                    callback_data=callbacks.pack(callbacks.PAIR_ALIGN, other),
                 )
             ],
         ]

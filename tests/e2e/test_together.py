@@ -300,6 +300,8 @@ async def test_a_pair_far_apart_chooses_a_day_then_moves_in_step_and_a_pause_hol
     await bridges.next_day_at(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))
     assert len(alex.inbox) == seen + 2  # told once: nothing the next day
     await bridges.say(sam, "/resume")
+    await bridges.say(alex, "/today")  # as this morning said, all day: not "Sam is back"
+    assert "waits for Sam" in alex.last.text
     await bridges.next_day_at(datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
     await bridges.next_day_at(datetime(2026, 3, 9, 7, 0, tzinfo=UTC))
     assert "Day 5 of" in _newest_lesson(sam) and "Day 5 of" in _newest_lesson(alex)
@@ -388,3 +390,35 @@ async def test_a_keep_button_tapped_after_the_link_ended_says_so(
     await bridges.say(alex, "/together off")
     await bridges.press(sam, "🔒 Houd dit voor Alex verborgen")  # stale now
     assert sam.last.text == "De koppeling is beëindigd, dus er wordt niets meer gedeeld."
+
+
+async def test_back_from_a_long_pause_a_partner_is_offered_to_catch_up(
+    bridges: Bridges, sandbox: Sandbox
+):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.next_day_at(DAY2)  # both get day 1
+    await bridges.say(sam, "/pause")
+    for day in range(4, 10):  # Alex waits three days, then goes on alone
+        await bridges.next_day_at(datetime(2026, 3, day, 7, 0, tzinfo=UTC))
+        if alex.last.buttons:
+            await bridges.press(alex, alex.last.button_labels()[0])
+    assert "Day 4 of" in _newest_lesson(alex)
+    await bridges.say(sam, "/resume")
+    assert "While you were away, Alex went on." in sam.last.text
+    assert "Alex 4, you 1" in sam.last.text
+    assert sam.last.button_labels() == ["Together from day 5", "Go on from where I am"]
+    await bridges.press(sam, "Together from day 5")
+    assert "You and Alex go on together from day 5" in sam.last.text
+    await bridges.next_day_at(datetime(2026, 3, 10, 7, 0, tzinfo=UTC))
+    assert "Day 5 of" in _newest_lesson(sam) and "Day 5 of" in _newest_lesson(alex)
+
+
+async def test_after_the_link_ended_today_no_longer_waits(bridges: Bridges, sandbox: Sandbox):
+    alex, sam = await _linked_pair(bridges, sandbox)
+    await bridges.next_day_at(DAY2)
+    await bridges.say(sam, "/pause")
+    await bridges.next_day_at(DAY2 + timedelta(days=1))
+    assert "waits for Sam" in alex.last.text
+    await bridges.say(alex, "/together off")
+    await bridges.say(alex, "/today")  # alone now: day 2 comes at once
+    assert "Day 2 of" in _newest_lesson(alex)

@@ -188,3 +188,23 @@ async def test_a_stale_choice_changes_nothing_and_restart_counts_from_the_joined
     assert phones.days(2) == ["day-4", "day-5", "day-6"]  # the course's last three days
     later = now + timedelta(days=4)
     assert await repo.restart(2, later, len(short)) == "restarted"  # finished from day 4
+
+
+async def test_the_three_days_count_from_the_first_wait_even_if_the_pause_came_later(
+    repo: Repo, clock: SettableClock
+):
+    zones = {1: "Europe/Amsterdam", 2: "America/New_York"}
+    await make_learner(repo, START, learner_id=1, first_name="Alex", zone=zones[1])
+    phones = Phones(repo)
+    await phones.run(START + timedelta(hours=1), 12, zones)  # Alex has day 1
+    now = START + timedelta(hours=13)
+    await make_learner(repo, now, learner_id=2, first_name="Sam", zone=zones[2])
+    code = await repo.create_invite(1, now)
+    assert (await repo.link(2, code, now)).status == "ok"  # a day apart: no question
+    await phones.run(now, 19, zones)  # Alex's day 2 waits for Sam's day 1 (told once)
+    assert phones.notes[1] == ["waiting"] and phones.days(1) == ["day-1"]
+    await repo.pause(2, START + timedelta(days=1, hours=8))  # before Sam's first lesson
+    await phones.run(START + timedelta(days=1, hours=8), 24 * 4, zones)
+    # Three days after Alex was first told, Alex goes on alone, told nothing more.
+    assert phones.days(1)[:2] == ["day-1", "day-2"] and phones.notes[1] == ["waiting"]
+    assert phones.days(2) == []

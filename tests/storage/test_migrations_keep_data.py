@@ -54,3 +54,47 @@ async def test_upgrading_from_the_first_schema_keeps_history(db: AsyncEngine):
     assert await _counts(db) == (1, 1, 1)
     await upgrade_schema(db)
     assert await _counts(db) == (1, 1, 1)
+
+
+async def test_reveals_made_before_pair_notices_count_as_shown_to_both(db: AsyncEngine):
+    await downgrade_schema(db, "0009")
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC).replace(tzinfo=None)
+    async with db.begin() as connection:
+        for learner_id, name in ((1, "Alex"), (2, "Sam")):
+            await connection.execute(
+                text(
+                    "INSERT INTO learner (id, first_name, language, timezone, daily_time, "
+                    "onboarding_step, status, next_lesson, created_at) VALUES "
+                    "(:id, :name, 'en', 'Europe/Amsterdam', '08:00', 'done', 'active', 2, :now)"
+                ),
+                {"id": learner_id, "name": name, "now": now},
+            )
+        await connection.execute(
+            text("INSERT INTO pair (id, inviter_id, partner_id, linked_at) VALUES (1, 1, 2, :now)"),
+            {"now": now},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO reveal (id, pair_id, lesson_id, revealed_at) "
+                "VALUES (1, 1, 'opening-1', :now)"
+            ),
+            {"now": now},
+        )
+    await upgrade_schema(db)
+    async with db.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT reader_id, writer_id, kind, state, round FROM pair_notice "
+                    "ORDER BY reader_id"
+                )
+            )
+        ).all()
+        rounds = (
+            await connection.execute(text("SELECT inviter_round, partner_round FROM reveal"))
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (1, 2, "reveal", "sent", 1),
+        (2, 1, "reveal", "sent", 1),
+    ]
+    assert [tuple(row) for row in rounds] == [(1, 1)]

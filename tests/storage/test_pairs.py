@@ -142,8 +142,25 @@ async def test_the_reveal_is_once_in_each_evening_and_only_for_answers_given_whi
     # Kim's "the link has ended" is not sent: Alex linked with Sam meanwhile, and it
     # would read as news of Sam.
     assert await _notes(repo, now + timedelta(minutes=30)) == {}
+
+    async def exchanged(learner_id: int) -> list[dict[str, object]]:
+        exported = await repo.export(learner_id)
+        assert exported is not None
+        return exported["together"]["links"][-1]["answers_shown_to_each_other"]
+
+    assert await exchanged(1) == []  # nothing reached Alex yet: the export says nothing
     evening = DAY1.replace(hour=19)
     shown = await _notes(repo, evening)
+    await repo.edit_kept(2, 1, "sent, and more", evening)  # no such kept message: no change
+    assert await exchanged(1) == [
+        {
+            "lesson_id": lesson,
+            "shown_on": evening.date().isoformat(),
+            "i_shared": "not-yet",
+            "kept_to_myself": False,
+            "i_was_shown": "sent",
+        }
+    ]
     assert shown == {
         1: [PairNote("reveal", partner_name="Sam", value="sent")],
         2: [PairNote("reveal", partner_name="Alex", value="not-yet")],
@@ -174,14 +191,23 @@ async def test_a_kept_answer_shows_only_that_it_was_given_and_not_after_it_was_s
     assert await repo.withhold(1, delivery[2]) == "unknown"  # not Alex's own: forged
     assert await repo.withhold(1, delivery[3]) == "unknown"  # no answer there
     assert await repo.withhold(1, delivery[1]) == "kept"
-    # The evening has begun, but a few minutes are left to keep it; then it is shown.
+    # Sam, who answered last, sees Alex's (kept) answer after the few minutes to keep
+    # theirs; Alex, whose evening was only minutes away, sees Sam's the next evening:
+    # shown at 20:05 it would say Sam answered at 19:55.
     assert await _notes(repo, now + timedelta(minutes=5)) == {}
-    shown = await _notes(repo, now + timedelta(minutes=10))
-    assert shown == {
-        1: [PairNote("reveal", partner_name="Sam", value="sent")],
-        2: [PairNote("reveal", partner_name="Alex", withheld=True)],
+    assert await _notes(repo, now + timedelta(minutes=10)) == {
+        2: [PairNote("reveal", partner_name="Alex", withheld=True)]
+    }
+    assert await repo.withhold(2, delivery[2]) == "kept"  # not seen yet: still in time
+    assert await _notes(repo, DAY1 + timedelta(days=1, hours=12)) == {
+        1: [PairNote("reveal", partner_name="Sam", withheld=True)]
     }
     assert await repo.withhold(2, delivery[2]) == "shown"  # Alex has seen it: too late
+    await repo.unlink(2, now + timedelta(days=2))
+    code = await repo.create_invite(1, now + timedelta(days=2))
+    assert (await repo.link(3, code, now + timedelta(days=2))).status == "ok"
+    # A button left from the link with Sam: Kim could never see that answer.
+    assert await repo.withhold(1, delivery[1]) == "unknown"
 
 
 async def test_nothing_waiting_is_shown_after_the_link_ended_or_care_began(
@@ -276,29 +302,40 @@ async def test_the_shared_streak_counts_check_ins_both_answered_in_a_row(
     code = await repo.create_invite(1, clock.now)
     assert (await repo.link(2, code, clock.now)).status == "ok"
 
-    async def day(n: int, answering: tuple[int, ...]) -> None:
+    async def day(n: int, answering: tuple[int, ...], *, evening: bool = True) -> None:
         now = DAY1 + timedelta(days=n - 1)
         claims = [c for c in await repo.claim_due(now, COURSE) if c.learner_id in (1, 2)]
         for claim in claims:
+            if claim.kind != ClaimKind.LESSON:
+                await record_sent(repo, claim, now=now, message_id=n)
+                continue
             await record_sent(repo, claim, now=now, message_id=n)
             if claim.learner_id in answering:
                 value = "4" if claim.lesson_id == "empathy-1" else "sent"
                 await repo.record_answer(
                     claim.learner_id, claim.delivery_id, value, now, accepts=_accept_all
                 )
+                await repo.reveal(claim.learner_id, claim.lesson_id, now)
+        if evening:  # the reveals reach each reader at 20:00 in Amsterdam
+            await _notes(repo, now.replace(hour=19))
 
     async def shared() -> int:
         found = await repo.shared_streak(1)
         assert found is not None
         return found[1]
 
-    await day(1, (1, 2))
+    await day(1, (1, 2), evening=False)
+    assert await shared() == 0  # both answered, but nothing reached Alex yet: no change
+    await _notes(repo, DAY1.replace(hour=19))
+    assert await shared() == 1  # the evening's reveal: now it counts
     await day(2, (1, 2))
     assert await shared() == 2
     await day(3, (1,))  # Sam has not answered today's yet: the open day does not break it
     assert await shared() == 2
     await day(4, (1, 2))  # day 3 stayed half answered: the shared streak starts again
     assert await shared() == 1
+    await repo.note_care(2, DAY1 + timedelta(days=4))  # Sam told Bridges of harm
+    assert await repo.shared_streak(1) is None  # nothing of the pair is shown any more
 
 
 async def test_a_review_carries_only_the_partners_answers_both_saw(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.chat.format import local_day
+from bot.chat.handlers import together
 from bot.chat.handlers.common import (
     Context,
     command_args,
@@ -53,6 +54,8 @@ async def resume(update: Update, context: Context) -> None:
         return
     line = next_lesson_line(resumed, context)
     await reply(update, say(learner.language, "resumed" if was_paused else "not-paused", next=line))
+    if was_paused:
+        await together.catch_up(update, context, resumed)
 
 
 async def stop(update: Update, context: Context) -> None:

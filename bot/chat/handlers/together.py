@@ -164,6 +164,22 @@ async def button(
         await reply(update, text, keyboard)
 
 
+async def catch_up(update: Update, context: Context, learner: LearnerView) -> None:
+    """Back from a pause that outlasted the pair's wait: the partner went on, so offer to
+    catch up (only the learner's own course moves) or go on from where they are."""
+    svc = context.services
+    days = await svc.repo.pair_days(learner.id, svc.delivery.outline)
+    partner = await svc.repo.partner(learner.id)
+    if days is None or partner is None or days[0] >= days[1] - 1:
+        return
+    mine, theirs = (day - 1 for day in days)
+    keyboard = keyboards.together_align(learner.language, days[1], other="stay")
+    text = say(
+        learner.language, "together-catch-up", name=partner.first_name, mine=mine, theirs=theirs
+    )
+    await reply(update, text, keyboard)
+
+
 async def align_button(
     update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
 ) -> None:
@@ -173,9 +189,12 @@ async def align_button(
     assert query is not None
     await query.answer()
     svc = context.services
+    await clear_buttons(update)
+    if data.args[0] == "stay":  # after a pause: each goes on from where they are
+        await reply(update, say(learner.language, "together-stay"))
+        return
     choice: AlignChoice = "ahead" if data.args[0] == "ahead" else "start"
     day = await svc.repo.align(learner.id, choice, svc.delivery.outline)
-    await clear_buttons(update)
     partner = await svc.repo.partner(learner.id)
     if day is None or partner is None:
         await reply(update, say(learner.language, "together-align-gone"))

@@ -8,7 +8,8 @@ that it was answered. `learner.course_from` is the day a round starts at: a
 learner who joins a partner further along skips the days before it. Existing
 answers are not withheld, every learner starts at day 1, reveals already shown
 stay in `reveal` (round 1 of each, now part of its key, so a lesson taken again
-after /restart reveals again), and nothing waits.
+after /restart reveals again) and become sent notices to both readers, and nothing
+waits.
 
 Revision ID: 0010
 Revises: 0009
@@ -45,6 +46,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("claimed_at", UTC_TIME, nullable=True),
         sa.Column("sent_at", UTC_TIME, nullable=True),
+        sa.Column("shown", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["pair_id"], ["pair.id"], name=op.f("fk_pair_notice_pair_id_pair"), ondelete="SET NULL"
         ),
@@ -74,6 +76,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("course_from", sa.Integer(), nullable=False, server_default=sa.text("1"))
         )
+    # Reveals made before this revision were shown to both at once: each becomes a sent
+    # notice to each reader (their words were not kept), so the shared streak and the
+    # export, which count what reached a reader, still see them.
+    for reader, writer in (("inviter_id", "partner_id"), ("partner_id", "inviter_id")):
+        # The column names are the two fixed ones above: nothing comes from outside.
+        statement = (
+            "INSERT INTO pair_notice (pair_id, reader_id, writer_id, kind, lesson_id, round, "  # noqa: S608
+            "due_at, state, attempts, claimed_at, sent_at) "
+            f"SELECT reveal.pair_id, pair.{reader}, pair.{writer}, 'reveal', reveal.lesson_id, "
+            "learner.round, reveal.revealed_at, 'sent', 1, reveal.revealed_at, "
+            "reveal.revealed_at FROM reveal JOIN pair ON pair.id = reveal.pair_id "
+            f"JOIN learner ON learner.id = pair.{reader}"
+        )
+        op.execute(statement)
     # A lesson taken again after /restart reveals again: each one's round is in the key.
     with op.batch_alter_table("reveal", schema=None) as batch_op:
         for column in ("inviter_round", "partner_round"):
