@@ -183,8 +183,10 @@ async def catch_up(update: Update, context: Context, learner: LearnerView) -> No
 async def align_button(
     update: Update, context: Context, learner: LearnerView, data: callbacks.Callback
 ) -> None:
-    """ "Together from day 12" or "Both from day 1": the invited learner's choice puts the
-    pair in step (storage/in_step.py); both are told the day they go on from."""
+    """ "Together from day 12", "Both from day 1" (asked at the link) or "Go on from where
+    I am" (asked after a pause): the choice puts the pair in step (storage/in_step.py
+    says who may choose what) and both are told the day they go on from; a stale tap
+    changes nothing."""
     query = update.callback_query
     assert query is not None
     await query.answer()
