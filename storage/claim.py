@@ -26,8 +26,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import select as sql_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -221,37 +224,60 @@ async def insert_lessons(
     """Insert the planned deliveries, reviving failed ones; learner id -> (id, attempt).
 
     A row that exists and is not `failed` is left alone (the unique key on
-    learner, round and lesson is the last guard against a second send).
+    learner, round and lesson is the last guard against a second send). On
+    PostgreSQL the rows travel as arrays (`unnest`), so the statement is the same
+    whatever the batch and SQLAlchemy compiles it once: a hundred rows of literal
+    VALUES were compiled afresh for every batch, which cost more than the database.
     """
     if not plans:
         return {}
-    insert = postgres_insert if is_postgres(session) else sqlite_insert
-    values = insert(Delivery).values(
-        [
-            {
-                "learner_id": plan.learner.id,
-                "lesson_id": plan.entry.lesson_id,
-                "round": plan.learner.round,
-                "lesson_day": plan.day,
-                "checkin_kind": plan.entry.checkin_kind,
-                "local_date": plan.local_date,
-                **leases.new_lesson(now, checkin_apart=plan.checkin_apart),
-            }
-            for plan in plans
-        ]
+    rows = [
+        {
+            "learner_id": plan.learner.id,
+            "lesson_id": plan.entry.lesson_id,
+            "round": plan.learner.round,
+            "lesson_day": plan.day,
+            "checkin_kind": plan.entry.checkin_kind,
+            "local_date": plan.local_date,
+            **leases.new_lesson(now, checkin_apart=plan.checkin_apart),
+        }
+        for plan in plans
+    ]
+    postgres = is_postgres(session)
+    insert = postgres_insert(Delivery) if postgres else sqlite_insert(Delivery)
+    rows_in = (
+        insert.from_select(list(rows[0]), _unnested(rows)) if postgres else insert.values(rows)
     )
-    statement = values.on_conflict_do_update(
+    statement = rows_in.on_conflict_do_update(
         index_elements=[col(Delivery.learner_id), col(Delivery.round), col(Delivery.lesson_id)],
         set_={
-            **leases.revived_lesson(values.excluded),
-            "local_date": values.excluded.local_date,
-            "lesson_day": values.excluded.lesson_day,
+            **leases.revived_lesson(insert.excluded),
+            "local_date": insert.excluded.local_date,
+            "lesson_day": insert.excluded.lesson_day,
             "failure": None,
         },
         where=col(Delivery.state) == DeliveryState.FAILED,
     ).returning(col(Delivery.learner_id), col(Delivery.id), col(Delivery.attempts))
-    rows = (await session.exec(statement)).all()
-    return {learner_id: (delivery_id, attempts) for learner_id, delivery_id, attempts in rows}
+    connection = await session.connection()
+    result = await connection.execute(statement)
+    return {
+        learner_id: (delivery_id, attempts)
+        for learner_id, delivery_id, attempts in result
+        if delivery_id is not None
+    }
+
+
+def _unnested(rows: list[dict[str, Any]]) -> Any:
+    """SELECT … FROM unnest(:learner_id, :lesson_id, …): one array per column, each bound
+    as a parameter, so the statement's text never depends on how many rows there are."""
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    names = list(rows[0])
+    arrays = [
+        bindparam(name, [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+        for name in names
+    ]
+    unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+    return sql_select(*(unnested.c[name] for name in names))
 
 
 async def _advance(

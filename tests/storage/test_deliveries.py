@@ -226,3 +226,28 @@ async def test_a_send_lost_while_the_bot_was_down_does_not_come_on_top_of_todays
     assert [(c.lesson_id, c.local_date, c.resend) for c in claims] == [
         (lost.lesson_id, three_days_later.date(), False)  # one lesson, today's
     ]
+
+
+async def test_the_lessons_insert_reads_the_same_for_any_batch_on_postgresql(
+    repo: Repo, clock: SettableClock
+):
+    """Its text never depends on the rows (arrays through unnest), so SQLAlchemy compiles
+    it once; SQLite's multi-row VALUES is one statement a batch all the same."""
+    inserts: list[str] = []
+
+    def keep(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO DELIVERY"):
+            inserts.append(sql)
+
+    event.listen(repo.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        for size, day in ((1, 0), (7, 1)):
+            for learner_id in range(100 * size, 100 * size + size):
+                await make_learner(repo, clock.now, learner_id=learner_id)
+            claims = await repo.claim_due(DUE + timedelta(days=day), COURSE, batch=50)
+            assert len([c for c in claims if c.learner_id >= 100 * size]) == size
+    finally:
+        event.remove(repo.engine.sync_engine, "before_cursor_execute", keep)
+    assert len(inserts) == 2
+    if repo.engine.dialect.name == "postgresql":
+        assert inserts[0] == inserts[1] and "unnest" in inserts[0]
