@@ -44,7 +44,6 @@ from scheduler.states import ClaimKind, DeliveryState, DueKind
 from storage import lease as leases
 from storage.claimed import stored_claim
 from storage.db import is_postgres
-from storage.delivered import delivered_lessons
 from storage.due import Due, pick_due
 from storage.followups import claim_followups
 from storage.in_step import held_back, wait
@@ -119,9 +118,12 @@ async def claim_due(
             now,
         )
         due = [learner for learner in due if history[learner.id].silent < auto_pause_after]
+        delivered = {learner.id: list(history[learner.id].delivered) for learner in due}
         claims += [
             with_week(claim, history[claim.learner_id])
-            for claim in await _claim_lessons(session, due, now, course, postgres=postgres)
+            for claim in await _claim_lessons(
+                session, due, delivered, now, course, postgres=postgres
+            )
         ]
     claims = await with_together(
         session, await with_notes(session, await with_recalls(session, claims, course)), course
@@ -132,15 +134,16 @@ async def claim_due(
 async def _claim_lessons(
     session: AsyncSession,
     due: Sequence[Due],
+    delivered: dict[int, list[str]],
     now: datetime,
     course: Sequence[CourseEntry],
     *,
     postgres: bool,
 ) -> list[Claim]:
-    """Today's lesson for each learner due for one, reserved, and their next due instant."""
+    """Today's lesson for each learner due for one (`delivered`: the lessons each already
+    has this round, read with their week), reserved, and their next due instant."""
     if not due:
         return []
-    delivered = await delivered_lessons(session, [learner.id for learner in due])
     plans: list[LessonPlan] = []
     next_due: dict[int, datetime | None] = {}
     for learner in due:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import select as sql_select
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,6 +40,8 @@ class DueLearner(Protocol):
     def language(self) -> str: ...
     @property
     def timezone(self) -> str: ...
+    @property
+    def round(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class LearnerWeek:
     silent: int = 0
     freeze_used: bool = False
     streak: int = 0
+    # The lessons this round already has (sent or being sent; failed ones go again): the
+    # learner's place in the course, read with the week so the claim needs no second read.
+    delivered: tuple[str, ...] = ()
 
 
 def with_week(claim: Claim, week: LearnerWeek) -> Claim:
@@ -59,21 +65,26 @@ def with_week(claim: Claim, week: LearnerWeek) -> Claim:
 
 
 async def weeks(session: AsyncSession, due: Sequence[DueLearner]) -> dict[int, LearnerWeek]:
-    """Each due learner's freezes and silence, from two queries for the whole batch.
+    """Each due learner's freezes, silence and delivered lessons, from two queries for
+    the whole batch.
 
     Every delivered day counts as closed: the lesson now being claimed closes it.
     """
     ids = [learner.id for learner in due]
+    rounds = {learner.id: learner.round for learner in due}
+    connection = await session.connection()
     rows = (
-        await session.exec(
-            select(
+        await connection.execute(
+            sql_select(
                 col(Delivery.learner_id),
                 col(Delivery.local_date),
                 col(Delivery.claimed_at),
                 col(Answer.id),
+                col(Delivery.lesson_id),
+                col(Delivery.round),
             )
             .outerjoin(Answer, col(Answer.delivery_id) == Delivery.id)
-            .where(col(Delivery.learner_id).in_(ids), Delivery.state != DeliveryState.FAILED)
+            .where(col(Delivery.learner_id).in_(ids), col(Delivery.state) != DeliveryState.FAILED)
         )
     ).all()
     learners = (
@@ -88,7 +99,10 @@ async def weeks(session: AsyncSession, due: Sequence[DueLearner]) -> dict[int, L
     in_care = {learner_id for learner_id, _since, care in learners if care is not None}
     days: dict[int, list[LessonDay]] = defaultdict(list)
     recent: dict[int, list[LessonDay]] = defaultdict(list)
-    for learner_id, day, claimed_at, answer_id in rows:
+    delivered: dict[int, list[str]] = defaultdict(list)
+    for learner_id, day, claimed_at, answer_id, lesson_id, round_ in rows:
+        if round_ == rounds[learner_id]:  # only this round's: /restart starts over
+            delivered[learner_id].append(lesson_id)
         entry = LessonDay(day, answer_id is not None)
         days[learner_id].append(entry)
         since = back.get(learner_id)
@@ -103,6 +117,7 @@ async def weeks(session: AsyncSession, due: Sequence[DueLearner]) -> dict[int, L
             silent=apply_freezes(recent[learner_id]).silent,
             freeze_used=newest is not None and newest in week.frozen and learner_id not in in_care,
             streak=week.current,
+            delivered=tuple(delivered[learner_id]),
         )
     return found
 

@@ -127,10 +127,11 @@ async def test_claiming_a_batch_is_a_handful_of_statements(repo: Repo, clock: Se
         event.remove(repo.engine.sync_engine, "before_cursor_execute", count)
     assert len(claims) == 50
     # Lost leases (lessons and evening check-ins), pick, the learners' recent days (for
-    # freezes and silence), delivered lessons, insert, advance, who of them is linked (the
-    # practice for two), plus BEGIN: the same few statements for 50 learners as for one,
-    # never a loop of savepoints.
-    assert len(statements) <= 11, statements
+    # freezes and silence, and their delivered lessons) and their pause, insert, advance,
+    # who of them is linked (in step, and the practice for two), the pair notices due,
+    # plus BEGIN: the same few statements for 50 learners as for one, never a loop of
+    # savepoints.
+    assert len(statements) <= 10, statements
     assert not any("SAVEPOINT" in sql.upper() for sql in statements)
     assert not any(sql.lstrip().upper().startswith("INSERT") for sql in statements[:-3])
     assert "pair" in statements[-1]
