@@ -4,7 +4,7 @@
       ├─ lease.reclaim_lost       rows of any kind whose lease ran out: held again
       ├─ due.pick_due             up to `batch` due learners, earliest first
       ├─ followups.claim_followups    those due for an evening check-in or a snoozed lesson
-      ├─ silence.weeks / pause_silent  freezes, and one note for who went silent
+      ├─ silence.weeks / pause_silent  freezes, delivered lessons, one note for who went silent
       ├─ plan_lesson / insert_lessons / advance   today's lesson, reserved `sending`,
       │                                           and each learner's next due instant
       │    └─ in_step.held_back   a learner a day ahead of their partner waits (once told)
