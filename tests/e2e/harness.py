@@ -24,7 +24,7 @@ TEST_TICK_SECONDS = 3600
 # Onboarding's last buttons: send the first lesson now, or at the learner's time.
 FIRST_LESSON = {
     "en": ("Yes, send it now", "At my chosen time is fine"),
-    "nl": ("Ja, stuur maar meteen", "Op mijn eigen tijd is prima"),
+    "nl": ("Ja, stuur maar meteen", "Op de gekozen tijd is prima"),
 }
 
 

@@ -8,7 +8,7 @@ from bot.tools.sandbox import Sandbox
 from tests.e2e.harness import Bridges
 
 # The clock fixture starts at 2026-03-02 06:00 UTC (07:00 in Amsterdam, 01:00 in New York).
-NL_LATER = "Op mijn eigen tijd is prima"
+NL_LATER = "Op de gekozen tijd is prima"
 DAY2_0800_AMS = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)
 
 
