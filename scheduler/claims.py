@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from scheduler.states import ClaimKind, SendStatus
+from scheduler.states import ClaimKind, NoticeKind, SendStatus
 
 # A `sending` row whose lease is this old belongs to a process that died (or a
 # reply that never came): it is sent once more. The tick renews its own rows'
@@ -46,7 +46,7 @@ class PairNote:
     lesson (`reveal`), or that the link ended (`ended`, no name, no reason, no time).
     `withheld`: the partner kept the answer to themself, so only that they answered."""
 
-    kind: str  # "reveal" or "ended"
+    kind: NoticeKind
     partner_name: str = ""
     value: str = ""
     withheld: bool = False

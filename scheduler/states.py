@@ -112,3 +112,12 @@ class NoticeState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DROPPED = "dropped"
+
+
+class NoticeKind(StrEnum):
+    """What a pair notice tells its reader (issue 16): the partner's answer, that the link
+    ended, or that today's lesson waits for the partner."""
+
+    REVEAL = "reveal"
+    ENDED = "ended"
+    WAITING = "waiting"

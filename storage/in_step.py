@@ -22,10 +22,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import CourseEntry, next_entry
-from scheduler.states import LearnerStatus, Step
+from scheduler.states import LearnerStatus, NoticeKind, Step
 from storage import notices
 from storage.delivered import delivered_lessons
 from storage.models import Learner, Pair, PairNotice
+from storage.open_pairs import open_pair, other_of
 from storage.schedule import lock_learner
 
 AlignChoice = Literal["ahead", "start"]
@@ -116,7 +117,7 @@ async def _not_too_long(
         await session.exec(
             select(PairNotice).where(
                 col(PairNotice.reader_id).in_(list(held)),
-                col(PairNotice.kind) == notices.NOTICE_WAITING,
+                col(PairNotice.kind) == NoticeKind.WAITING,
             )
         )
     ).all()
@@ -168,7 +169,7 @@ async def wait(
         session,
         waiting.pair_id,
         learner_id,
-        notices.NOTICE_WAITING,
+        NoticeKind.WAITING,
         now,
         round_=waiting.round,
         writer_id=waiting.partner_id,
@@ -182,17 +183,10 @@ async def days(
 ) -> tuple[int, int] | None:
     """The learner's and their partner's next course days, while linked and both have
     one to come (None otherwise)."""
-    pair = (
-        await session.exec(
-            select(Pair).where(
-                or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
-                col(Pair.ended_at).is_(None),
-            )
-        )
-    ).first()
+    pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
+    other = other_of(pair, learner_id)
     learners = {
         learner.id: learner
         for learner in (
@@ -223,17 +217,10 @@ async def align(
     choose for both, as the invite told its author; either may bring only themself up to
     the other (`ahead` by the one behind, asked after a pause). The day both go on from,
     or None (not linked, not theirs to choose, in step already, or a course finished)."""
-    pair = (
-        await session.exec(
-            select(Pair).where(
-                or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
-                col(Pair.ended_at).is_(None),
-            )
-        )
-    ).first()
+    pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = pair.inviter_id if pair.partner_id == learner_id else pair.partner_id
+    other = other_of(pair, learner_id)
     for each in sorted((learner_id, other)):  # both held, in id order
         await lock_learner(session, each)
     found = await days(session, learner_id, course)
@@ -269,7 +256,7 @@ async def waiting_told(session: AsyncSession, learner: Learner, lesson_id: str) 
             .where(
                 col(Pair.ended_at).is_(None),  # not from a link that has ended
                 PairNotice.reader_id == learner.id,
-                PairNotice.kind == notices.NOTICE_WAITING,
+                PairNotice.kind == NoticeKind.WAITING,
                 PairNotice.lesson_id == lesson_id,
                 PairNotice.round == learner.round,
             )

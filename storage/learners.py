@@ -29,7 +29,8 @@ from storage.models import (
     PairNotice,
     Reveal,
 )
-from storage.pairs import of_learner, unlink
+from storage.open_pairs import of_learner
+from storage.pairs import unlink
 from storage.schedule import lock_learner, reschedule
 from storage.views import LearnerView
 

@@ -28,18 +28,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim, PairNote
 from scheduler.due import local_date
-from scheduler.states import ClaimKind, LearnerStatus, NoticeState
+from scheduler.states import ClaimKind, LearnerStatus, NoticeKind, NoticeState
 from storage.db import is_postgres
 from storage.due import aggregate_instant
 from storage.models import Answer, Delivery, Learner, Pair, PairNotice
+from storage.open_pairs import open_pair
 
 log = logging.getLogger(__name__)
 
-# What a pair notice tells its reader (PairNotice.kind): the partner's answer, that the
-# link ended, or that today's lesson waits for the partner (storage/in_step.py).
-NOTICE_REVEAL = "reveal"
-NOTICE_ENDED = "ended"
-NOTICE_WAITING = "waiting"
 
 # A notice whose sends were lost this often is given up (a reveal is not worth a flood).
 MAX_ATTEMPTS = 3
@@ -108,7 +104,7 @@ async def drop_waiting(session: AsyncSession, pair_id: int) -> None:
         update(PairNotice)
         .where(
             col(PairNotice.pair_id) == pair_id,
-            col(PairNotice.kind) == NOTICE_REVEAL,
+            col(PairNotice.kind) == NoticeKind.REVEAL,
             col(PairNotice.state).in_([NoticeState.PENDING, NoticeState.SENDING]),
         )
         .values(state=NoticeState.DROPPED)
@@ -122,7 +118,7 @@ async def drop_ended(session: AsyncSession, learner_ids: Sequence[int]) -> None:
         update(PairNotice)
         .where(
             col(PairNotice.reader_id).in_(list(learner_ids)),
-            col(PairNotice.kind) == NOTICE_ENDED,
+            col(PairNotice.kind) == NoticeKind.ENDED,
             col(PairNotice.state) == NoticeState.PENDING,
         )
         .values(state=NoticeState.DROPPED)
@@ -209,7 +205,7 @@ async def claim_notices(
             notice.attempts + 1,
             now,
         )
-        if note.kind == "reveal":  # the words as shown, for the reader's own export
+        if note.kind == NoticeKind.REVEAL:  # the words as shown, for the reader's own export
             notice.shown = None if note.withheld or note.voice else note.value
         if lost:
             log.warning("pair notice %s sent again after an expired lease", notice.id)
@@ -221,17 +217,17 @@ async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> P
     """What the notice shows its reader now, or None when it no longer applies."""
     if reader.status != LearnerStatus.ACTIVE:
         return None
-    if notice.kind == NOTICE_ENDED:
+    if notice.kind == NoticeKind.ENDED:
         # Linked again meanwhile (with anyone): "the link has ended" would now mislead.
-        return None if await _linked(session, reader.id) else PairNote("ended")
+        return None if await open_pair(session, reader.id) else PairNote(NoticeKind.ENDED)
     pair = await session.get(Pair, notice.pair_id) if notice.pair_id is not None else None
     writer = await session.get(Learner, notice.writer_id) if notice.writer_id else None
     if pair is None or pair.ended_at is not None or writer is None:
         return None
     if reader.care_since is not None or writer.care_since is not None:
         return None  # nothing pair-related to or about a learner who told of harm
-    if notice.kind == NOTICE_WAITING:
-        return PairNote("waiting", partner_name=writer.first_name)
+    if notice.kind == NoticeKind.WAITING:
+        return PairNote(NoticeKind.WAITING, partner_name=writer.first_name)
     if writer.status != LearnerStatus.ACTIVE:
         return None
     theirs = await answer_of(session, writer, notice.lesson_id, pair.linked_at)
@@ -241,22 +237,12 @@ async def _note(session: AsyncSession, notice: PairNotice, reader: Learner) -> P
     if theirs is None or mine is None or theirs.private or mine.private:
         return None
     return PairNote(
-        "reveal",
+        NoticeKind.REVEAL,
         partner_name=writer.first_name,
         value="" if theirs.withheld else theirs.value,
         withheld=theirs.withheld,
         voice=theirs.voice and not theirs.withheld,
     )
-
-
-async def _linked(session: AsyncSession, learner_id: int) -> bool:
-    found = await session.exec(
-        select(Pair.id).where(
-            or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id),
-            col(Pair.ended_at).is_(None),
-        )
-    )
-    return found.first() is not None
 
 
 def _claim(

@@ -24,18 +24,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.claims import Claim, CourseEntry
 from scheduler.pair_times import ended_at, reveal_at
-from scheduler.states import ClaimKind, DeliveryState, LearnerStatus, NoticeState
+from scheduler.states import ClaimKind, DeliveryState, LearnerStatus, NoticeKind, NoticeState
 from storage import notices
 from storage.db import is_postgres
 from storage.models import Answer, Delivery, Invite, Learner, Pair, PairNotice, Reveal
-from storage.notices import NOTICE_ENDED, NOTICE_REVEAL, answer_of
+from storage.notices import answer_of
+from storage.open_pairs import of_learner, open_pair, other_of
 from storage.schedule import lock_learner
 
 INVITE_LIFETIME = timedelta(hours=72)
@@ -130,7 +131,7 @@ async def with_partner_week(
     shown = []
     for claim in wanted:
         pair = await open_pair(session, claim.learner_id)
-        other = await session.get(Learner, _other(pair, claim.learner_id)) if pair else None
+        other = await session.get(Learner, other_of(pair, claim.learner_id)) if pair else None
         me = await session.get(Learner, claim.learner_id)
         if pair is None or other is None or me is None:
             continue
@@ -142,7 +143,7 @@ async def with_partner_week(
                 .where(
                     PairNotice.pair_id == pair.id,
                     PairNotice.reader_id == claim.learner_id,
-                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.kind == NoticeKind.REVEAL,
                     PairNotice.state == NoticeState.SENT,
                     PairNotice.round == me.round,
                     col(PairNotice.lesson_id).in_(reviews[claim.lesson_id]),
@@ -187,30 +188,12 @@ def code_hash(code: str, key: bytes = b"") -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
-def of_learner(learner_id: int) -> ColumnElement[bool]:
-    """The pairs the learner is in, on either side."""
-    return or_(col(Pair.inviter_id) == learner_id, col(Pair.partner_id) == learner_id)
-
-
-def _other(pair: Pair, learner_id: int) -> int:
-    return pair.partner_id if pair.inviter_id == learner_id else pair.inviter_id
-
-
-async def open_pair(session: AsyncSession, learner_id: int, *, lock: bool = False) -> Pair | None:
-    """The learner's pair while it lasts; with `lock`, held for this transaction on
-    PostgreSQL (a reveal and an unlink at the same moment take turns)."""
-    query = select(Pair).where(of_learner(learner_id), col(Pair.ended_at).is_(None))
-    if lock and is_postgres(session):
-        query = query.with_for_update()
-    return (await session.exec(query)).first()
-
-
 async def partner(session: AsyncSession, learner_id: int) -> Partner | None:
     """The learner's partner while they are linked."""
     pair = await open_pair(session, learner_id)
     if pair is None:
         return None
-    other = _other(pair, learner_id)
+    other = other_of(pair, learner_id)
     return await _partner(session, other)
 
 
@@ -353,14 +336,14 @@ async def unlink(session: AsyncSession, learner_id: int, now: datetime) -> Partn
         return None
     # Nothing new from either from now on: answers still waiting to be shown never are.
     await notices.drop_waiting(session, pair.id)
-    other = await session.get(Learner, _other(pair, learner_id))
+    other = await session.get(Learner, other_of(pair, learner_id))
     if other is None:
         return None
     await notices.schedule(  # told at their own next moment: no name, no reason, no time
         session,
         pair.id,
         other.id,
-        NOTICE_ENDED,
+        NoticeKind.ENDED,
         ended_at(now, other.timezone, other.daily_time, other.checkin_time),
         round_=other.round,
     )
@@ -379,7 +362,7 @@ async def reveal(
         return None
     me, them = (
         await session.get(Learner, learner_id),
-        await session.get(Learner, _other(pair, learner_id)),
+        await session.get(Learner, other_of(pair, learner_id)),
     )
     if me is None or them is None:
         return None
@@ -411,7 +394,7 @@ async def reveal(
                     session,
                     pair.id,
                     reader.id,
-                    NOTICE_REVEAL,
+                    NoticeKind.REVEAL,
                     reveal_at(now, reader.timezone, reader.checkin_time, answered_now=reader is me),
                     round_=reader.round,
                     writer_id=writer.id,
@@ -442,7 +425,7 @@ async def withhold(session: AsyncSession, learner_id: int, delivery_id: int) -> 
     # finishes first, or skips them until this is decided.
     query = select(PairNotice).where(
         PairNotice.writer_id == learner_id,
-        PairNotice.kind == NOTICE_REVEAL,
+        PairNotice.kind == NoticeKind.REVEAL,
         PairNotice.lesson_id == delivery.lesson_id,
     )
     if is_postgres(session):
@@ -467,14 +450,14 @@ async def for_export(session: AsyncSession, learner_id: int) -> dict[str, object
     ).all()
     links = []
     for pair in pairs:
-        them = await _partner(session, _other(pair, learner_id))
+        them = await _partner(session, other_of(pair, learner_id))
         received = (
             await session.exec(
                 select(PairNotice)
                 .where(
                     PairNotice.pair_id == pair.id,
                     PairNotice.reader_id == learner_id,
-                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.kind == NoticeKind.REVEAL,
                     PairNotice.state == NoticeState.SENT,
                 )
                 .order_by(col(PairNotice.id))
@@ -519,7 +502,7 @@ async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner
     if pair is None:
         return None
     me = await session.get(Learner, learner_id)
-    them = await session.get(Learner, _other(pair, learner_id))
+    them = await session.get(Learner, other_of(pair, learner_id))
     if me is None or them is None or me.care_since is not None or them.care_since is not None:
         return None
     mine = await _lessons(session, me)
@@ -530,7 +513,7 @@ async def shared_streak(session: AsyncSession, learner_id: int) -> tuple[Partner
                 select(col(PairNotice.lesson_id)).where(
                     PairNotice.pair_id == pair.id,
                     PairNotice.reader_id == learner_id,
-                    PairNotice.kind == NOTICE_REVEAL,
+                    PairNotice.kind == NoticeKind.REVEAL,
                     PairNotice.state == NoticeState.SENT,
                     PairNotice.round == me.round,
                 )

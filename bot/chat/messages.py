@@ -20,7 +20,7 @@ from bot.chat import keyboards
 from bot.chat.texts import texts
 from lessons.render import RenderedLesson
 from scheduler.claims import Claim, PairNote
-from scheduler.states import ClaimKind
+from scheduler.states import ClaimKind, NoticeKind
 
 
 def compose(claim: Claim, rendered: RenderedLesson) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -70,9 +70,9 @@ def pair_note(language: str, note: PairNote, rendered: RenderedLesson) -> str:
     def say(text_id: str, **values: object) -> str:
         return str(texts().get(language, text_id, **values))
 
-    if note.kind == "waiting":
+    if note.kind == NoticeKind.WAITING:
         return say("together-waiting", name=note.partner_name)
-    if note.kind != "reveal":
+    if note.kind == NoticeKind.ENDED:
         return say("together-ended")
     question = Markup(rendered.lesson_html)  # noqa: S704 - escaped by the renderer
     name = note.partner_name

@@ -116,6 +116,17 @@ async def _day_one(repo: Repo, clock: SettableClock) -> tuple[dict[int, int], st
     return {claim.learner_id: claim.delivery_id for claim in claims}, claims[0].lesson_id
 
 
+async def _both_answered(repo: Repo, clock: SettableClock) -> tuple[dict[int, int], str]:
+    """Day one, Alex and Sam linked, both answered it: their reveals wait for tonight."""
+    delivery, lesson = await _day_one(repo, clock)
+    code = await repo.create_invite(1, DAY1)
+    assert (await repo.link(2, code, DAY1)).status == "ok"
+    for learner in (1, 2):
+        await repo.record_answer(learner, delivery[learner], "sent", DAY1, accepts=_accept_all)
+    assert (await repo.reveal(2, lesson, DAY1)) is not None
+    return delivery, lesson
+
+
 async def test_the_reveal_is_once_in_each_evening_and_only_for_answers_given_while_linked(
     repo: Repo, clock: SettableClock
 ):
@@ -233,12 +244,7 @@ async def test_nothing_waiting_is_shown_after_the_link_ended_or_care_began(
 async def test_a_lost_notice_goes_again_after_its_lease_and_a_released_one_at_once(
     repo: Repo, clock: SettableClock
 ):
-    delivery, lesson = await _day_one(repo, clock)
-    code = await repo.create_invite(1, DAY1)
-    assert (await repo.link(2, code, DAY1)).status == "ok"
-    for learner in (1, 2):
-        await repo.record_answer(learner, delivery[learner], "sent", DAY1, accepts=_accept_all)
-    assert (await repo.reveal(2, lesson, DAY1)) is not None
+    delivery, _lesson = await _both_answered(repo, clock)
     evening = DAY1.replace(hour=19)
     held = [c for c in await repo.claim_due(evening, COURSE) if c.kind == ClaimKind.PAIR_NOTE]
     assert len(held) == 2
@@ -404,12 +410,7 @@ async def test_an_answer_after_the_readers_evening_waits_for_their_next_evening(
 async def test_keeping_an_answer_whose_reveal_is_being_sent_is_too_late(
     repo: Repo, clock: SettableClock
 ):
-    delivery, lesson = await _day_one(repo, clock)
-    code = await repo.create_invite(1, DAY1)
-    assert (await repo.link(2, code, DAY1)).status == "ok"
-    for learner in (1, 2):
-        await repo.record_answer(learner, delivery[learner], "sent", DAY1, accepts=_accept_all)
-    assert (await repo.reveal(2, lesson, DAY1)) is not None
+    delivery, _lesson = await _both_answered(repo, clock)
     held = await repo.claim_due(DAY1.replace(hour=19), COURSE)  # the words are read now
     assert len([c for c in held if c.kind == ClaimKind.PAIR_NOTE]) == 2
     assert await repo.withhold(1, delivery[1]) == "shown"  # on its way: not "kept"
